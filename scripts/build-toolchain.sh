@@ -1,0 +1,367 @@
+#!/usr/bin/env bash
+# build-toolchain.sh: build, verify and package a gohot toolchain.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+	cat <<'USAGE'
+Usage: scripts/build-toolchain.sh [options]
+
+Builds a gohot toolchain: Go with the patch series in patches/ applied, so
+plugin.Open accepts a plugin whose copy of a user package changed.
+
+Steps: source -> patch -> make.bash -> verify -> package -> install.
+Every step builds in a temporary directory; nothing lands in toolchain/ until
+the build is verified.
+
+Source (pick one; default: the Go on PATH):
+  (no option)       copy the source of the Go on PATH from its GOROOT (offline)
+  --go 1.X.Y        any Go release >= 1.22, downloaded as the module
+                    golang.org/toolchain@v0.0.1-go1.X.Y.<os>-<arch> through
+                    GOPROXY and checked against the checksum database
+  --src DIR         a Go tree you have (a GOROOT holding VERSION and src/)
+
+Options:
+  --verify LEVEL    quick (default): reload smoke test, non-short
+                      cmd/cgo/internal/testplugin, short runtime tests
+                    full: quick, then run.bash on the patched and on the
+                      stock toolchain; only failures the stock toolchain
+                      does not have (after one re-run on both) fail the build
+                    none: no tests (the result is marked unverified)
+  --force           rebuild even if this Go version and series are built
+  -n, --dry-run     print what would be done, change nothing
+  -h, --help        this text
+
+Output (for Go 1.26.8 and suffix gohot.1):
+  toolchain/go1.26.8-gohot.1/                         the GOROOT
+  toolchain/dist/go1.26.8-gohot.1.linux-amd64.tar.gz  official go/ layout
+  toolchain/dist/go1.26.8-gohot.1.linux-amd64.tar.gz.sha256
+  toolchain/proxy/                                    a file:// GOPROXY that
+                    serves golang.org/toolchain for GOTOOLCHAIN=go1.26.8-gohot.1
+  toolchain/go1.26.8-gohot.1.env                      what was built, for env.sh
+
+Builds are cached in $GOHOT_CACHE (default ~/.cache/gohot), keyed by Go
+version and series hash: a re-run with nothing changed takes seconds.
+
+Environment: GOHOT_CACHE, GOPROXY (for --go), CC (C compiler for cgo).
+
+Exit codes: 0 ok, 2 usage, 3 source not available, 4 a patch does not apply,
+5 build failed, 6 verification failed, 7 packaging failed, 8 environment
+(missing C compiler, disk full, unsupported version).
+USAGE
+}
+
+want_go="" src_dir="" verify=quick force=0 dry=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--go)
+		[ $# -ge 2 ] || die "$EX_USAGE" "--go needs a version, e.g. --go 1.26.8"
+		want_go=${2#go}
+		shift 2
+		;;
+	--go=*) want_go=${1#--go=} want_go=${want_go#go} && shift ;;
+	--src)
+		[ $# -ge 2 ] || die "$EX_USAGE" "--src needs a directory"
+		src_dir=$2
+		shift 2
+		;;
+	--src=*) src_dir=${1#--src=} && shift ;;
+	--verify)
+		[ $# -ge 2 ] || die "$EX_USAGE" "--verify needs quick, full or none"
+		verify=$2
+		shift 2
+		;;
+	--verify=*) verify=${1#--verify=} && shift ;;
+	--force) force=1 && shift ;;
+	-n | --dry-run) dry=1 && shift ;;
+	-h | --help) usage && exit 0 ;;
+	*) die "$EX_USAGE" "unknown argument '$1' (see --help)" ;;
+	esac
+done
+case $verify in quick | full | none) ;; *) die "$EX_USAGE" "--verify takes quick, full or none, not '$verify'" ;; esac
+[ -z "$want_go" ] || [ -z "$src_dir" ] || die "$EX_USAGE" "--go and --src exclude each other"
+
+goos=linux goarch=amd64
+if command -v go >/dev/null 2>&1; then
+	goos=$(GOTOOLCHAIN=local go env GOHOSTOS) goarch=$(GOTOOLCHAIN=local go env GOHOSTARCH)
+fi
+[ "$goos/$goarch" = linux/amd64 ] || log "warning: only linux/amd64 is tested; building for $goos/$goarch"
+
+# --- Resolve the source and the Go version -------------------------------------
+path_goroot=""
+if command -v go >/dev/null 2>&1; then
+	path_goroot=$(GOTOOLCHAIN=local go env GOROOT)
+fi
+if [ -n "$src_dir" ]; then
+	if [ ! -d "$src_dir/src" ] || [ ! -f "$src_dir/VERSION" ]; then
+		die "$EX_FETCH" "--src $src_dir is not a Go tree (it needs VERSION and src/)"
+	fi
+	src_dir=$(cd "$src_dir" && pwd)
+	go_version=$(goroot_version "$src_dir")
+	source_kind="tree $src_dir"
+elif [ -n "$want_go" ]; then
+	[[ $want_go =~ ^1\.[0-9]+\.[0-9]+$ ]] ||
+		die "$EX_USAGE" "--go wants a release like 1.26.8, not '$want_go'"
+	go_version=$want_go
+	source_kind="module golang.org/toolchain@v0.0.1-go$go_version.$goos-$goarch"
+else
+	[ -n "$path_goroot" ] || die "$EX_ENV" "no go on PATH: install Go, or pass --go 1.X.Y or --src DIR"
+	[ -d "$path_goroot/src/runtime" ] || die "$EX_FETCH" "the Go on PATH ($path_goroot) has no source tree: pass --go $(goroot_version "$path_goroot")"
+	src_dir=$path_goroot
+	go_version=$(goroot_version "$src_dir")
+	source_kind="the Go on PATH ($src_dir)"
+fi
+[[ $go_version =~ ^1\.[0-9]+\.[0-9]+$ ]] || die "$EX_ENV" "cannot use Go '$go_version': gohot builds releases (1.X.Y)"
+minor=$(go_minor "$go_version")
+min_go=$(conf min_go)
+version_ge "$go_version" "$min_go" || die "$EX_ENV" "Go $go_version is older than $min_go, the oldest release gohot supports"
+bootstrap_min=$(conf_bootstrap "$minor")
+[ -n "$bootstrap_min" ] || die "$EX_ENV" "Go $minor is not in toolchain/versions.conf (supported: $(conf_minors | tr '\n' ' '))"
+
+suffix=$(conf suffix)
+name="go$go_version-$suffix"
+series=$(series_sha256)
+key="$go_version-${series:0:16}"
+cache=$(gohot_cache)
+build_dir="$cache/builds/$key"
+out_dir="$GOHOT_ROOT/toolchain"
+installed="$out_dir/$name"
+info_file="$out_dir/$name.env"
+
+log "gohot $name from $source_kind (series ${series:0:16}, verify $verify)"
+if [ "$dry" = 1 ]; then
+	log "dry run: would build in $cache/tmp, keep the result in $build_dir and install $installed"
+	exit 0
+fi
+
+# --- Reuse a finished build ------------------------------------------------------
+# A build is reusable when its stamp names this key and a verify level at least
+# as strong as the one asked for.
+level_rank() { case $1 in none) echo 0 ;; quick) echo 1 ;; full) echo 2 ;; esac }
+stamp_ok() { # stamp file
+	[ -f "$1" ] || return 1
+	local k v
+	k=$(awk -F= '$1 == "key" { print $2 }' "$1")
+	v=$(awk -F= '$1 == "verify" { print $2 }' "$1")
+	[ "$k" = "$key" ] && [ -n "$v" ] && [ "$(level_rank "$v")" -ge "$(level_rank "$verify")" ]
+}
+
+tmp=""
+cleanup() {
+	local rc=$?
+	if [ -n "$tmp" ] && [ -d "$tmp" ]; then
+		chmod -R u+w "$tmp" 2>/dev/null || true
+		rm -rf "$tmp"
+	fi
+	if [ "$rc" -ne 0 ]; then
+		log "nothing was installed in toolchain/"
+	fi
+}
+trap cleanup EXIT
+trap 'die 130 "interrupted: nothing was installed"' INT TERM
+
+# install_from_cache copies a finished build into toolchain/ (hard links where
+# the filesystem allows), each part renamed into place when complete.
+install_from_cache() {
+	step_start "install $name into toolchain/"
+	mkdir -p "$out_dir/dist" "$out_dir/proxy"
+	local stage
+	stage=$(mktemp -d "$out_dir/.install.XXXXXX")
+	tmp=$stage
+	cp -al "$build_dir/go" "$stage/go" 2>/dev/null || cp -a "$build_dir/go" "$stage/go"
+	if [ -e "$installed" ]; then
+		chmod -R u+w "$installed"
+		mv "$installed" "$stage/old"
+	fi
+	mv "$stage/go" "$installed"
+	local f
+	for f in "$build_dir"/dist/*; do
+		cp -f "$f" "$stage/part" && mv -f "$stage/part" "$out_dir/dist/$(basename "$f")"
+	done
+	local at="$out_dir/proxy/golang.org/toolchain/@v"
+	mkdir -p "$at"
+	for f in "$build_dir"/proxy/golang.org/toolchain/@v/*; do
+		cp -f "$f" "$stage/part" && mv -f "$stage/part" "$at/$(basename "$f")"
+	done
+	# The proxy's version list covers every toolchain built so far.
+	(cd "$at" && find . -name '*.info' | sed 's|^\./||; s|\.info$||' | LC_ALL=C sort) >"$stage/list"
+	mv -f "$stage/list" "$at/list"
+	cp -f "$build_dir/stamp" "$stage/env" && mv -f "$stage/env" "$info_file"
+	step_done
+}
+
+if [ "$force" = 0 ] && stamp_ok "$info_file" && [ -x "$installed/bin/go" ]; then
+	log "$name is built and verified ($(awk -F= '$1 == "verify" { print $2 }' "$info_file")): $installed (--force rebuilds)"
+	exit 0
+fi
+if [ "$force" = 0 ] && stamp_ok "$build_dir/stamp"; then
+	log "reusing the cached build $build_dir"
+	install_from_cache
+	log "done: $installed"
+	exit 0
+fi
+
+# --- Environment checks ----------------------------------------------------------
+cc=${CC:-gcc}
+command -v "${cc%% *}" >/dev/null 2>&1 || command -v cc >/dev/null 2>&1 ||
+	die "$EX_ENV" "no C compiler ($cc): plugins need cgo; install gcc (apt-get install gcc) or set CC"
+mkdir -p "$cache/tmp" "$cache/stock" "$cache/builds" ||
+	die "$EX_ENV" "cannot create the cache $cache: set GOHOT_CACHE to a writable directory"
+free_kb=$(df -Pk "$cache" | awk 'NR == 2 { print $4 }')
+[ "${free_kb:-0}" -ge $((3 * 1024 * 1024)) ] ||
+	die "$EX_ENV" "only $((free_kb / 1024)) MiB free in $cache: a build needs 3 GiB; free space or set GOHOT_CACHE"
+tmp=$(mktemp -d "$cache/tmp/build-$key.XXXXXX")
+t0=$SECONDS
+
+# --- Step 1: source -------------------------------------------------------------
+step_start "source: $source_kind"
+stock_goroot=""
+if [ -z "$src_dir" ]; then
+	mod="golang.org/toolchain@v0.0.1-go$go_version.$goos-$goarch"
+	stock_goroot="$cache/stock/go$go_version"
+	if [ ! -f "$stock_goroot/.gohot-complete" ]; then
+		log "+ go mod download -json $mod (GOPROXY=${GOPROXY:-$(GOTOOLCHAIN=local go env GOPROXY 2>/dev/null || true)})"
+		command -v go >/dev/null 2>&1 || die "$EX_ENV" "--go needs a go command on PATH to download through the module proxy"
+		if ! dl=$(cd "$tmp" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go mod download -json "$mod" 2>&1); then
+			reason=$(printf '%s\n' "$dl" | sed -n 's/.*"Error": "\(.*\)".*/\1/p' | head -n1)
+			[ -n "$reason" ] || reason=$(printf '%s\n' "$dl" | tail -n1)
+			case $reason in
+			*"unknown revision"* | *"404"* | *"410"* | *"invalid version"*)
+				die "$EX_FETCH" "Go $go_version is not a release on the module proxy (go.dev/dl lists releases): $reason" ;;
+			*) die "$EX_FETCH" "cannot download $mod (check the network and GOPROXY): $reason" ;;
+			esac
+		fi
+		mod_dir=$(printf '%s\n' "$dl" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+		[ -d "$mod_dir/src" ] || die "$EX_FETCH" "$mod has no src/ directory: not a Go toolchain module"
+		# Module zips drop file modes: restore the executables so the
+		# stock toolchain can bootstrap the build and serve as the control.
+		rm -rf "$stock_goroot.tmp"
+		run cp -a "$mod_dir" "$stock_goroot.tmp"
+		chmod -R u+w "$stock_goroot.tmp"
+		find "$stock_goroot.tmp/bin" "$stock_goroot.tmp/pkg/tool" -type f -exec chmod +x {} +
+		find "$stock_goroot.tmp/src" -name '*.bash' -exec chmod +x {} +
+		touch "$stock_goroot.tmp/.gohot-complete"
+		rm -rf "$stock_goroot" && mv "$stock_goroot.tmp" "$stock_goroot"
+	fi
+	src_dir=$stock_goroot
+elif [ "$(goroot_version "$path_goroot" 2>/dev/null)" = "$go_version" ] && [ -x "$path_goroot/bin/go" ]; then
+	stock_goroot=$path_goroot
+fi
+mkdir "$tmp/go"
+# Everything but the binaries: make.bash rebuilds bin/ and pkg/.
+(cd "$src_dir" && find . -mindepth 1 -maxdepth 1 ! -name bin ! -name pkg ! -name .gohot-complete -exec cp -a {} "$tmp/go/" \;)
+chmod -R u+w "$tmp/go"
+orig_version=$(head -n1 "$tmp/go/VERSION")
+case $orig_version in go"$go_version") ;; *) die "$EX_FETCH" "$src_dir/VERSION says '$orig_version': already patched or not a release tree" ;; esac
+step_done
+
+# --- Step 2: apply the series --------------------------------------------------
+step_start "apply $(patch_files | wc -l) patches"
+for p in $(patch_files); do
+	log "+ git apply $(basename "$p")"
+	if ! err=$(cd "$tmp/go" && GIT_CEILING_DIRECTORIES="$tmp" git apply --whitespace=nowarn "$p" 2>&1); then
+		die "$EX_PATCH" "patch $(basename "$p") does not apply to Go $go_version: $(printf '%s\n' "$err" | head -n1) (see patches/README.md to refresh the series)"
+	fi
+done
+# VERSION with the suffix, before make.bash, so go version, runtime.Version()
+# and the packaged archives all carry it.
+{
+	printf '%s\n' "$name"
+	tail -n +2 "$tmp/go/VERSION"
+} >"$tmp/VERSION" && mv "$tmp/VERSION" "$tmp/go/VERSION"
+step_done
+
+# --- Step 3: make.bash -------------------------------------------------------------
+if [ -n "$stock_goroot" ]; then
+	bootstrap=$stock_goroot
+	log "bootstrap: stock Go $go_version ($bootstrap)"
+else
+	[ -n "$path_goroot" ] || die "$EX_ENV" "no bootstrap Go: put Go >= $bootstrap_min on PATH"
+	bootstrap=$path_goroot
+	log "bootstrap: the Go on PATH, $(goroot_version "$bootstrap") ($bootstrap); no stock Go $go_version at hand"
+fi
+boot_version=$(goroot_version "$bootstrap")
+version_ge "$boot_version" "$bootstrap_min" ||
+	die "$EX_ENV" "Go $go_version needs Go >= $bootstrap_min to bootstrap, $bootstrap is $boot_version: pass --go to fetch a stock toolchain"
+step_start "make.bash -distpack (log: $tmp/make.log)"
+# make.bash's own phase lines are the progress lines; all of it goes to the log.
+if ! (cd "$tmp/go/src" && GOROOT_BOOTSTRAP="$bootstrap" GOTOOLCHAIN=local GOFLAGS='' CGO_ENABLED=1 \
+	bash make.bash -distpack 2>&1) | tee "$tmp/make.log" |
+	sed -nu "s/^\(Building\|Packaging\)\(.*\)/[gohot $(date +%H:%M:%S)]     \1\2/p" >&2; then
+	tail -n 25 "$tmp/make.log" >&2
+	if [ "$(df -Pk "$tmp" | awk 'NR == 2 { print $4 }')" -lt 102400 ]; then
+		die "$EX_ENV" "make.bash failed: the disk is full ($cache)"
+	fi
+	die "$EX_BUILD" "make.bash failed for $name (last lines above)"
+fi
+got=$("$tmp/go/bin/go" version)
+case $got in "go version $name "*) ;; *) die "$EX_BUILD" "the built go reports '$got', want $name" ;; esac
+step_done
+
+# --- Step 4: verify ----------------------------------------------------------------
+verify_env=(env GOROOT="$tmp/go" PATH="$tmp/go/bin:$PATH" GOTOOLCHAIN=local GOFLAGS='' GOHOT_PKGCHECK='')
+if [ "$verify" != none ]; then
+	step_start "verify: reload smoke test"
+	"${verify_env[@]}" "$GOHOT_ROOT/scripts/smoke-test.sh" --goroot "$tmp/go" >"$tmp/smoke.log" 2>&1 ||
+		{ tail -n 20 "$tmp/smoke.log" >&2; die "$EX_VERIFY" "reload smoke test failed on $name (output above)"; }
+	step_done
+	step_start "verify: go test cmd/cgo/internal/testplugin (non-short)"
+	"${verify_env[@]}" go test -count=1 cmd/cgo/internal/testplugin >"$tmp/testplugin.log" 2>&1 ||
+		{ tail -n 30 "$tmp/testplugin.log" >&2; die "$EX_VERIFY" "cmd/cgo/internal/testplugin failed on $name (output above)"; }
+	step_done
+	step_start "verify: go test -short runtime"
+	"${verify_env[@]}" go test -count=1 -short runtime >"$tmp/runtime.log" 2>&1 ||
+		{ tail -n 30 "$tmp/runtime.log" >&2; die "$EX_VERIFY" "runtime tests failed on $name (output above)"; }
+	step_done
+fi
+if [ "$verify" = full ]; then
+	step_start "verify: run.bash, patched vs stock"
+	"$GOHOT_ROOT/scripts/verify-full.sh" --goroot "$tmp/go" --stock-src "${stock_goroot:-$src_dir}" --work "$tmp/full" ||
+		die "$EX_VERIFY" "run.bash found failures on $name that stock Go $go_version does not have (see above)"
+	step_done
+fi
+
+# --- Step 5: package -----------------------------------------------------------------
+step_start "package"
+pkgdir="$tmp/go/pkg/distpack"
+archive="$name.$goos-$goarch.tar.gz"
+modbase="v0.0.1-$name.$goos-$goarch"
+for f in "$archive" "$modbase.zip" "$modbase.mod" "$modbase.info"; do
+	[ -f "$pkgdir/$f" ] || die "$EX_PACKAGE" "make.bash -distpack did not write $f"
+done
+top=$(tar -tzf "$pkgdir/$archive" | cut -d/ -f1 | sort -u)
+[ "$top" = go ] || die "$EX_PACKAGE" "$archive does not have a single top-level go/ directory"
+[ "$(tar -xzOf "$pkgdir/$archive" go/VERSION | head -n1)" = "$name" ] ||
+	die "$EX_PACKAGE" "$archive does not carry VERSION $name"
+mkdir -p "$tmp/result/dist" "$tmp/result/proxy/golang.org/toolchain/@v"
+mv "$pkgdir/$archive" "$tmp/result/dist/"
+(cd "$tmp/result/dist" && sha256sum "$archive" >"$archive.sha256")
+for f in zip mod info; do
+	mv "$pkgdir/$modbase.$f" "$tmp/result/proxy/golang.org/toolchain/@v/"
+done
+rm -rf "$pkgdir"
+mv "$tmp/go" "$tmp/result/go"
+cat >"$tmp/result/stamp" <<STAMP
+name=$name
+go_version=$go_version
+key=$key
+series_sha256=$series
+verify=$verify
+source=$source_kind
+stock_goroot=$stock_goroot
+built=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+build_seconds=$((SECONDS - t0))
+STAMP
+step_done
+
+mkdir "$tmp/result/logs"
+mv "$tmp"/*.log "$tmp/result/logs/"
+# The cache entry appears whole or not at all.
+rm -rf "$build_dir"
+mv "$tmp/result" "$build_dir"
+rm -rf "$tmp"
+install_from_cache
+log "done in $((SECONDS - t0))s: $installed"
+log "switch a shell to it: eval \"\$(./scripts/env.sh)\""

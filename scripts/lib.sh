@@ -1,0 +1,89 @@
+# shellcheck shell=bash
+# Shared helpers for gohot's scripts. Sourced, never run.
+
+GOHOT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+GOHOT_CONF="$GOHOT_ROOT/toolchain/versions.conf"
+
+# Exit codes that mean the same thing in every script.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+readonly EX_USAGE=2 EX_FETCH=3 EX_PATCH=4 EX_BUILD=5 EX_VERIFY=6 EX_PACKAGE=7 EX_ENV=8
+
+log() { printf '[gohot %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# die CODE MESSAGE: the one line a user sees when something is wrong.
+die() {
+	local code=$1
+	shift
+	printf 'error: %s\n' "$*" >&2
+	exit "$code"
+}
+
+# run CMD...: log a command, then run it.
+run() {
+	log "+ $*"
+	"$@"
+}
+
+# Elapsed-time bookkeeping for progress lines.
+step_start() {
+	GOHOT_STEP=$1
+	GOHOT_STEP_T0=$SECONDS
+	log "==> $GOHOT_STEP"
+}
+step_done() {
+	log "<== $GOHOT_STEP done in $((SECONDS - GOHOT_STEP_T0))s"
+}
+
+# conf KEY: a single-valued setting from toolchain/versions.conf.
+conf() {
+	local v
+	v=$(awk -v k="$1" '$1 == k { print $2; exit }' "$GOHOT_CONF")
+	[ -n "$v" ] || die "$EX_ENV" "toolchain/versions.conf has no '$1' setting"
+	printf '%s\n' "$v"
+}
+
+# conf_bootstrap MINOR: the oldest Go that can bootstrap Go MINOR (e.g. 1.26).
+conf_bootstrap() {
+	awk -v m="$1" '$1 == "bootstrap" && $2 == m { print $3; exit }' "$GOHOT_CONF"
+}
+
+# conf_minors: every Go minor the series supports, oldest first.
+conf_minors() {
+	awk '$1 == "bootstrap" { print $2 }' "$GOHOT_CONF"
+}
+
+# patch_files: the series, in the order it is applied.
+patch_files() {
+	find "$GOHOT_ROOT/patches" -maxdepth 1 -name '*.patch' | LC_ALL=C sort
+}
+
+# series_sha256: a hash of the series (names and contents).
+series_sha256() {
+	local f
+	for f in $(patch_files); do
+		printf '%s\n' "$(basename "$f")"
+		cat "$f"
+	done | sha256sum | cut -d' ' -f1
+}
+
+# version_ge A B: whether Go version A (1.X.Y) is at least B.
+version_ge() {
+	[ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" = "$2" ]
+}
+
+# go_minor 1.26.8 -> 1.26
+go_minor() {
+	printf '%s\n' "$1" | cut -d. -f1,2
+}
+
+# goroot_version GOROOT: the Go version a GOROOT holds, without "go" or suffix.
+goroot_version() {
+	local v
+	v=$(head -n1 "$1/VERSION" 2>/dev/null) || return 1
+	v=${v#go}
+	printf '%s\n' "${v%%-*}"
+}
+
+gohot_cache() {
+	printf '%s\n' "${GOHOT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gohot}"
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# refresh-patches.sh: carry the patch series to another Go release, or edit it.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+	cat <<'USAGE'
+Usage: scripts/refresh-patches.sh start [--go 1.X.Y | --src DIR] --dir DIR
+       scripts/refresh-patches.sh export --dir DIR
+
+start   makes DIR a git repository holding the Go tree (the Go on PATH,
+        a release fetched with build-toolchain.sh's cache, or --src DIR),
+        tagged gohot-base, and applies the series as commits with git am -3.
+        If a patch does not apply, git am stops: fix the files in DIR,
+        git add them and run git am --continue there, as usual.
+export  writes the commits after gohot-base back to patches/ as normalized
+        git format-patch files (zero commit ids, no signature) and records
+        the new series hash in toolchain/versions.conf.
+
+Edit a patch: start, change the commit in DIR (git rebase -i gohot-base),
+export. Each commit message is the patch's documentation: what it changes,
+why, which Go versions, which upstream tests it adjusts, when to drop it.
+
+Exit codes: 0 ok, 2 usage, 3 source not available, 4 git am stopped.
+USAGE
+}
+
+[ $# -ge 1 ] || {
+	usage >&2
+	exit "$EX_USAGE"
+}
+mode=$1
+shift
+case $mode in start | export) ;; -h | --help) usage && exit 0 ;; *) die "$EX_USAGE" "unknown mode '$mode': start or export (see --help)" ;; esac
+want="" src="" dir=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--go | --src | --dir)
+		[ $# -ge 2 ] || die "$EX_USAGE" "$1 needs a value"
+		case $1 in --go) want=${2#go} ;; --src) src=$2 ;; --dir) dir=$2 ;; esac
+		shift 2
+		;;
+	-h | --help) usage && exit 0 ;;
+	*) die "$EX_USAGE" "unknown argument '$1' (see --help)" ;;
+	esac
+done
+[ -n "$dir" ] || die "$EX_USAGE" "--dir is required (see --help)"
+git_q() { git -C "$dir" -c user.name=gohot -c user.email=gohot@localhost "$@"; }
+
+if [ "$mode" = export ]; then
+	git -C "$dir" rev-parse -q --verify gohot-base >/dev/null || die "$EX_USAGE" "$dir is not a tree made by '$0 start'"
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	run git_q format-patch --quiet --zero-commit --no-signature --no-numbered -o "$tmp" gohot-base..HEAD
+	ls "$tmp"/*.patch >/dev/null 2>&1 || die "$EX_USAGE" "no commits after gohot-base in $dir"
+	find "$GOHOT_ROOT/patches" -maxdepth 1 -name '*.patch' -delete
+	mv "$tmp"/*.patch "$GOHOT_ROOT/patches/"
+	new=$(series_sha256)
+	sed -i "s/^series_sha256 .*/series_sha256 $new/" "$GOHOT_CONF"
+	log "exported $(patch_files | wc -l) patches; series $new"
+	log "if the series changed, bump the suffix number in toolchain/versions.conf"
+	exit 0
+fi
+
+if [ -n "$src" ]; then
+	[ -d "$src/src" ] || die "$EX_FETCH" "--src $src is not a Go tree"
+elif [ -n "$want" ]; then
+	src="$(gohot_cache)/stock/go$want"
+	[ -f "$src/.gohot-complete" ] || die "$EX_FETCH" "Go $want is not in the cache: run ./scripts/build-toolchain.sh --go $want --verify none first"
+else
+	src=$(GOTOOLCHAIN=local go env GOROOT)
+fi
+[ ! -e "$dir" ] || [ -z "$(ls -A "$dir")" ] || die "$EX_USAGE" "$dir exists and is not empty: pick another --dir"
+mkdir -p "$dir"
+step_start "copy $src to $dir"
+(cd "$src" && find . -mindepth 1 -maxdepth 1 ! -name bin ! -name pkg ! -name .gohot-complete -exec cp -a {} "$dir/" \;)
+chmod -R u+w "$dir"
+git_q init -q
+git_q add -A
+git_q commit -q -m "base: $(head -n1 "$dir/VERSION")"
+git_q tag gohot-base
+step_done
+step_start "git am -3 the series"
+# shellcheck disable=SC2046 # one argument per patch file
+if ! git_q am -q -3 $(patch_files); then
+	die "$EX_PATCH" "git am stopped in $dir: resolve there, git am --continue, then '$0 export --dir $dir'"
+fi
+step_done
+log "series applied in $dir; edit, then: $0 export --dir $dir"

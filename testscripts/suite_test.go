@@ -1,0 +1,175 @@
+// Package testscripts proves, script by script, what a gohot reload updates
+// and what stays stale. Every script in testdata/ runs twice: on the gohot
+// toolchain and, as a control, on the stock toolchain of the same release.
+// Scripts tell the two apart with the [gohot] condition.
+package testscripts
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// toolchain is a Go installation a script runs on.
+type toolchain struct {
+	goroot  string
+	version string // go env GOVERSION, e.g. go1.26.8-gohot.1
+}
+
+func (tc toolchain) gohot() bool { return strings.Contains(tc.version, "-gohot") }
+
+// findToolchain resolves a GOROOT named by env (or, when unset, by def) and
+// checks that it is a working Go installation of the expected kind.
+func findToolchain(env, def string, wantGohot bool) (toolchain, error) {
+	goroot := os.Getenv(env)
+	if goroot == "" {
+		goroot = def
+	}
+	if goroot == "" {
+		return toolchain{}, fmt.Errorf("%s is not set and there is no default: run ./scripts/test.sh, or set it to a GOROOT", env)
+	}
+	out, err := exec.Command(filepath.Join(goroot, "bin", "go"), "env", "GOVERSION").Output()
+	if err != nil {
+		return toolchain{}, fmt.Errorf("%s=%s: go env GOVERSION: %v (build it with ./scripts/build-toolchain.sh)", env, goroot, err)
+	}
+	tc := toolchain{goroot: goroot, version: strings.TrimSpace(string(out))}
+	if tc.gohot() != wantGohot {
+		kind := "a stock"
+		if wantGohot {
+			kind = "a gohot"
+		}
+		return toolchain{}, fmt.Errorf("%s=%s holds %s, not %s toolchain", env, goroot, tc.version, kind)
+	}
+	return tc, nil
+}
+
+// defaultGohotGOROOT is the toolchain scripts/build-toolchain.sh installs for
+// the release of the stock toolchain under test.
+func defaultGohotGOROOT(stock toolchain) string {
+	conf, err := os.ReadFile("../toolchain/versions.conf")
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(conf), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "suffix" {
+			return filepath.Join("..", "toolchain", stock.version+"-"+f[1])
+		}
+	}
+	return ""
+}
+
+var toolchains struct {
+	once         sync.Once
+	gohot, stock toolchain
+	err          error
+}
+
+// load finds both toolchains once per test binary: a missing one fails
+// every test that needs it, never skips.
+func load(t *testing.T) (gohot, stock toolchain) {
+	t.Helper()
+	toolchains.once.Do(func() {
+		s, err := findToolchain("GOHOT_STOCK_GOROOT", pathGOROOT(), false)
+		if err != nil {
+			toolchains.err = err
+			return
+		}
+		g, err := findToolchain("GOHOT_GOROOT", defaultGohotGOROOT(s), true)
+		if err != nil {
+			toolchains.err = err
+			return
+		}
+		if base := strings.SplitN(g.version, "-", 2)[0]; base != s.version {
+			toolchains.err = fmt.Errorf("gohot %s and stock %s are different releases: set GOHOT_STOCK_GOROOT to stock %s", g.version, s.version, base)
+			return
+		}
+		toolchains.gohot, toolchains.stock = g, s
+	})
+	if toolchains.err != nil {
+		t.Fatal(toolchains.err)
+	}
+	return toolchains.gohot, toolchains.stock
+}
+
+// pathGOROOT is the GOROOT of the go command on PATH.
+func pathGOROOT() string {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// sharedGOCACHE is one build cache for all scripts, so the standard library
+// is compiled once per toolchain, not once per script.
+func sharedGOCACHE(t *testing.T) string {
+	if c := os.Getenv("GOHOT_TEST_GOCACHE"); c != "" {
+		return c
+	}
+	out, err := exec.Command("go", "env", "GOCACHE").Output()
+	if err == nil && strings.TrimSpace(string(out)) != "" {
+		return strings.TrimSpace(string(out))
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		t.Fatalf("no build cache directory: set GOHOT_TEST_GOCACHE: %v", err)
+	}
+	return filepath.Join(dir, "gohot", "testscript-gocache")
+}
+
+func params(t *testing.T, tc toolchain) testscript.Params {
+	gocache := sharedGOCACHE(t)
+	// Every script gets the shared host program as host/main.go.
+	hostSource, err := os.ReadFile(filepath.Join("internal", "testhost", "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testscript.Params{
+		Dir:                 "testdata",
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			if err := os.MkdirAll(filepath.Join(env.WorkDir, "host"), 0o777); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(env.WorkDir, "host", "main.go"), hostSource, 0o666); err != nil {
+				return err
+			}
+			env.Setenv("GOROOT", tc.goroot)
+			env.Setenv("PATH", filepath.Join(tc.goroot, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
+			env.Setenv("GOTOOLCHAIN", "local")
+			env.Setenv("GOFLAGS", "-mod=mod")
+			env.Setenv("GOCACHE", gocache)
+			env.Setenv("GOPATH", filepath.Join(env.WorkDir, "gopath"))
+			env.Setenv("GOPROXY", "off")
+			env.Setenv("CGO_ENABLED", "1")
+			env.Setenv("GOHOT_PKGCHECK", "")
+			env.Setenv("TOOLCHAIN", tc.version)
+			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "gohot":
+				return tc.gohot(), nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+	}
+}
+
+// TestGohot runs every script on the gohot toolchain.
+func TestGohot(t *testing.T) {
+	g, _ := load(t)
+	testscript.Run(t, params(t, g))
+}
+
+// TestStock runs every script on the stock toolchain: the control.
+func TestStock(t *testing.T) {
+	_, s := load(t)
+	testscript.Run(t, params(t, s))
+}
