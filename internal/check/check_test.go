@@ -1,0 +1,116 @@
+package check
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/tools/txtar"
+
+	"github.com/gohot-dev/gohot/manifest"
+)
+
+// Each testdata/*.txtar holds an old and a new version of a small module
+// (files under both/ go to each) and a want file: one "severity rule object"
+// line per finding that must be reported, and "!severity" for a severity
+// that must not appear at all.
+func TestRules(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.txtar")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".txtar")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ar, err := txtar.ParseFile(file)
+			require.NoError(t, err)
+			dir := t.TempDir()
+			var want []string
+			for _, f := range ar.Files {
+				if f.Name == "want" {
+					want = strings.Split(strings.TrimSpace(string(f.Data)), "\n")
+					continue
+				}
+				targets := []string{f.Name}
+				if rest, ok := strings.CutPrefix(f.Name, "both/"); ok {
+					targets = []string{"old/" + rest, "new/" + rest}
+				}
+				for _, target := range targets {
+					path := filepath.Join(dir, target)
+					require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o777))
+					require.NoError(t, os.WriteFile(path, f.Data, 0o666))
+				}
+			}
+			require.NotEmpty(t, want, "%s has no want file", file)
+
+			old, err := Load(filepath.Join(dir, "old", "plugin"), Options{})
+			require.NoError(t, err)
+			new, err := Load(filepath.Join(dir, "new", "plugin"), Options{})
+			require.NoError(t, err)
+			res := Compare(old, new)
+
+			got := map[string]bool{}
+			severities := map[string]bool{}
+			for _, f := range res.Findings {
+				got[f.Severity+" "+f.Rule+" "+f.Object] = true
+				severities[f.Severity] = true
+				assert.NotEmpty(t, f.Message)
+			}
+			for _, w := range want {
+				if sev, ok := strings.CutPrefix(w, "!"); ok {
+					assert.False(t, severities[sev], "want no %s finding, got:\n%s", sev, describe(res.Findings))
+					continue
+				}
+				assert.True(t, got[w], "want finding %q, got:\n%s", w, describe(res.Findings))
+			}
+		})
+	}
+}
+
+func describe(findings []manifest.Finding) string {
+	var b strings.Builder
+	for _, f := range findings {
+		b.WriteString("  " + f.Severity + " " + f.Rule + " " + f.Object + " (" + f.Pos + "): " + f.Message + "\n")
+	}
+	if b.Len() == 0 {
+		return "  (no findings)\n"
+	}
+	return b.String()
+}
+
+func TestFindingPositions(t *testing.T) {
+	dir := t.TempDir()
+	ar, err := txtar.ParseFile("testdata/struct_layout.txtar")
+	require.NoError(t, err)
+	for _, f := range ar.Files {
+		if rest, ok := strings.CutPrefix(f.Name, "both/"); ok {
+			for _, v := range []string{"old/", "new/"} {
+				require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, v+rest)), 0o777))
+				require.NoError(t, os.WriteFile(filepath.Join(dir, v+rest), f.Data, 0o666))
+			}
+		} else if f.Name != "want" {
+			require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, f.Name)), 0o777))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o666))
+		}
+	}
+	old, err := Load(filepath.Join(dir, "old", "plugin"), Options{})
+	require.NoError(t, err)
+	new, err := Load(filepath.Join(dir, "new", "plugin"), Options{})
+	require.NoError(t, err)
+	res := Compare(old, new)
+	require.Equal(t, manifest.CheckUnsafe, res.Status())
+	// Positions are file:line relative to the module root of the new source.
+	assert.Equal(t, "logic/logic.go:3", res.Findings[0].Pos)
+}
+
+func TestLoadRefusesNonMain(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/lib\n\ngo 1.22\n"), 0o666))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "lib.go"), []byte("package lib\n"), 0o666))
+	_, err := Load(dir, Options{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not a main package")
+}

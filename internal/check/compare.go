@@ -1,0 +1,342 @@
+package check
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/gohot-dev/gohot/manifest"
+)
+
+// Severities, most serious first.
+const (
+	Unsafe = "unsafe" // refused: would corrupt memory or call with the wrong signature
+	Stale  = "stale"  // loads, but old code or old state keeps the old behaviour
+	Update = "update" // what the reload changes
+)
+
+// Rules. Each names one kind of edit; the tests have a case per rule.
+const (
+	RuleStructLayout   = "struct-layout"     // size, field offsets or field types of a struct in both versions
+	RuleTypeChanged    = "type-changed"      // underlying type of a named type in both versions
+	RuleInterface      = "interface-changed" // method set of an interface in both versions
+	RuleMethodSig      = "method-signature"  // signature of a method in both versions
+	RuleFuncSig        = "func-signature"    // signature of an exported or value-used func in both versions
+	RuleVarType        = "var-type"          // type of a package var in both versions
+	RuleInit           = "init"              // init() or var initializers changed: not re-run
+	RuleConst          = "const"             // constant value changed: old code keeps the old value
+	RuleInlined        = "inlined"           // inlinable func changed: old callers keep the inlined old body
+	RuleIfaceMethod    = "interface-method"  // method body changed: calls through interfaces run the old one
+	RuleMethodAdded    = "method-added"      // method added to an existing type
+	RuleFuncValue      = "func-value"        // func used as a value changed: func values bind to the first copy
+	RuleGoroutine      = "goroutine"         // func that starts goroutines changed: running ones keep old code
+	RuleClosureState   = "closure-state"     // package var that holds func values, in a changed package
+	RuleUnreached      = "unreached"         // changed func not reached from the plugin's entry points
+	RuleBody           = "body"              // changed func body reached from the entry points: updates
+	RuleNew            = "new"               // new declaration
+	RuleSignatureLocal = "local-signature"   // unexported func signature changed, never used as a value
+)
+
+// Result is the outcome of comparing two versions.
+type Result struct {
+	Base     string             `json:"base"`
+	Findings []manifest.Finding `json:"findings"`
+}
+
+// Status summarizes r as a manifest check status.
+func (r *Result) Status() string {
+	status := manifest.CheckOK
+	for _, f := range r.Findings {
+		switch f.Severity {
+		case Unsafe:
+			return manifest.CheckUnsafe
+		case Stale:
+			status = manifest.CheckWarnings
+		}
+	}
+	return status
+}
+
+// Count returns how many findings have the given severity.
+func (r *Result) Count(severity string) int {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Severity == severity {
+			n++
+		}
+	}
+	return n
+}
+
+// Compare applies every rule to the change from old to new.
+func Compare(old, new *Facts) *Result {
+	c := &comparer{old: old, new: new, reached: reachable(new)}
+	var paths []string
+	for path := range new.Packages {
+		if path != new.Main {
+			paths = append(paths, path)
+		}
+	}
+	sort.Strings(paths)
+	for _, path := range paths {
+		np := new.Packages[path]
+		op, ok := old.Packages[path]
+		if !ok {
+			c.add(Update, RuleNew, "", path, "new package: its init runs on load")
+			continue
+		}
+		c.pkg(op, np)
+	}
+	sort.SliceStable(c.findings, func(i, j int) bool {
+		return severityRank(c.findings[i].Severity) < severityRank(c.findings[j].Severity)
+	})
+	return &Result{Findings: c.findings}
+}
+
+func severityRank(s string) int {
+	switch s {
+	case Unsafe:
+		return 0
+	case Stale:
+		return 1
+	}
+	return 2
+}
+
+type comparer struct {
+	old, new *Facts
+	reached  map[string]bool
+	findings []manifest.Finding
+}
+
+func (c *comparer) add(severity, rule, pos, object, format string, args ...any) {
+	c.findings = append(c.findings, manifest.Finding{
+		Severity: severity, Rule: rule, Pos: pos, Object: object, Message: fmt.Sprintf(format, args...),
+	})
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func (c *comparer) pkg(op, np *PkgFacts) {
+	path := np.Path
+	changed := false
+	for _, name := range sortedKeys(np.Types) {
+		nt, ot := np.Types[name], op.Types[name]
+		obj := path + "." + name
+		if ot == nil {
+			c.add(Update, RuleNew, nt.Pos, obj, "new type")
+			changed = true
+			continue
+		}
+		if c.typ(obj, ot, nt) {
+			changed = true
+		}
+	}
+	for _, name := range sortedKeys(np.Vars) {
+		nv, ov := np.Vars[name], op.Vars[name]
+		obj := path + "." + name
+		if ov == nil {
+			c.add(Update, RuleNew, nv.Pos, obj, "new var: zero or initialized on load")
+			changed = true
+			continue
+		}
+		if ov.Type != nv.Type {
+			c.add(Unsafe, RuleVarType, nv.Pos, obj,
+				"type changed from %s to %s: the var binds to the loaded copy, which holds a %s", ov.Type, nv.Type, ov.Type)
+			changed = true
+		}
+	}
+	for _, name := range sortedKeys(np.Consts) {
+		nc, oc := np.Consts[name], op.Consts[name]
+		obj := path + "." + name
+		if oc == nil {
+			c.add(Update, RuleNew, nc.Pos, obj, "new constant")
+			continue
+		}
+		if oc.Value != nc.Value || oc.Type != nc.Type {
+			c.add(Stale, RuleConst, nc.Pos, obj,
+				"value changed from %s to %s: old code keeps %s compiled in", oc.Value, nc.Value, oc.Value)
+			changed = true
+		}
+	}
+	for _, key := range sortedKeys(np.Funcs) {
+		if c.fn(path, key, op.Funcs[key], np.Funcs[key]) {
+			changed = true
+		}
+	}
+	if op.InitHash != np.InitHash {
+		c.add(Stale, RuleInit, np.InitPos, path,
+			"init() or var initializers changed: they do not run again, the loaded package counts as initialized; move the work to an entry point the host calls")
+		changed = true
+	}
+	if !changed {
+		return
+	}
+	for _, name := range sortedKeys(np.Vars) {
+		if v := np.Vars[name]; v.HoldsFuncs && op.Vars[name] != nil {
+			c.add(Stale, RuleClosureState, v.Pos, path+"."+name,
+				"holds func values (%s): closures and func values stored by the running version keep running its code", v.Type)
+		}
+	}
+}
+
+// typ compares one named type; it reports whether anything changed.
+func (c *comparer) typ(obj string, ot, nt *TypeFacts) bool {
+	changed := false
+	switch {
+	case len(nt.Fields) > 0 || len(ot.Fields) > 0:
+		if diff := fieldDiff(ot, nt); diff != "" {
+			c.add(Unsafe, RuleStructLayout, nt.Pos, obj,
+				"struct layout changed (%s): values in shared state keep the old layout, new code would read them at the new offsets", diff)
+			return true
+		}
+	case ot.Interface && nt.Interface:
+		if ot.Underlying != nt.Underlying {
+			c.add(Unsafe, RuleInterface, nt.Pos, obj,
+				"interface changed from %s to %s: old values and itabs are built for the old method set", ot.Underlying, nt.Underlying)
+			return true
+		}
+	case ot.Underlying != nt.Underlying || ot.Size != nt.Size:
+		c.add(Unsafe, RuleTypeChanged, nt.Pos, obj,
+			"underlying type changed from %s to %s: the loaded type descriptor and values keep the old one", ot.Underlying, nt.Underlying)
+		return true
+	}
+	if nt.Interface {
+		return false
+	}
+	for _, m := range sortedKeys(nt.Methods) {
+		oldSig, ok := ot.Methods[m]
+		switch {
+		case !ok:
+			c.add(Stale, RuleMethodAdded, nt.Pos, obj+"."+m,
+				"method added to an existing type: its type descriptor stays the loaded one, so converting an old-typed value to an interface that needs %s fails at run time", m)
+			changed = true
+		case oldSig != nt.Methods[m]:
+			c.add(Unsafe, RuleMethodSig, nt.Pos, obj+"."+m,
+				"method signature changed from %s to %s: calls through interfaces reach the loaded method with the old signature", oldSig, nt.Methods[m])
+			changed = true
+		}
+	}
+	return changed
+}
+
+func fieldDiff(ot, nt *TypeFacts) string {
+	if ot.Size != nt.Size {
+		return fmt.Sprintf("size %d -> %d bytes", ot.Size, nt.Size)
+	}
+	if len(ot.Fields) != len(nt.Fields) {
+		return fmt.Sprintf("%d -> %d fields", len(ot.Fields), len(nt.Fields))
+	}
+	for i := range nt.Fields {
+		o, n := ot.Fields[i], nt.Fields[i]
+		switch {
+		case o.Name != n.Name:
+			return fmt.Sprintf("field %d renamed %s -> %s", i, o.Name, n.Name)
+		case o.Type != n.Type:
+			return fmt.Sprintf("field %s type %s -> %s", n.Name, o.Type, n.Type)
+		case o.Offset != n.Offset:
+			return fmt.Sprintf("field %s offset %d -> %d", n.Name, o.Offset, n.Offset)
+		}
+	}
+	return ""
+}
+
+// fn compares one func or method; it reports whether anything changed.
+func (c *comparer) fn(path, key string, of, nf *FuncFacts) bool {
+	obj := path + "." + key
+	if of == nil {
+		c.add(Update, RuleNew, nf.Pos, obj, "new func: callable from new code")
+		return true
+	}
+	if of.Sig != nf.Sig {
+		name := key[strings.LastIndex(key, ".")+1:]
+		switch {
+		case nf.Method:
+			// Reported by the type's method set when the method is in it;
+			// unexported methods are not, so report here.
+			if isExported(name) {
+				return true
+			}
+			c.add(Unsafe, RuleMethodSig, nf.Pos, obj,
+				"method signature changed from %s to %s: calls through interfaces and method values reach the loaded method", of.Sig, nf.Sig)
+		case isExported(name) || nf.UsedAsValue || of.UsedAsValue:
+			c.add(Unsafe, RuleFuncSig, nf.Pos, obj,
+				"signature changed from %s to %s: func values bind to the loaded copy, so new code taking %s as a value would call it with the wrong signature", of.Sig, nf.Sig, key)
+		default:
+			c.add(Update, RuleSignatureLocal, nf.Pos, obj,
+				"signature changed from %s to %s; never used as a value, so every caller is compiled with the one it calls", of.Sig, nf.Sig)
+		}
+		return true
+	}
+	if of.BodyHash == nf.BodyHash {
+		return false
+	}
+	qualified := path + "." + key
+	switch {
+	case nf.UsedAsValue:
+		c.add(Stale, RuleFuncValue, nf.Pos, obj,
+			"changed, and used as a func value: func values bind to the loaded copy and run the old body; wrap it, func(...) { %s(...) }", key)
+	case nf.Method:
+		c.add(Stale, RuleIfaceMethod, nf.Pos, obj,
+			"method changed: direct calls in new code run it, calls through an interface (on any value) and method values stored earlier run the old one")
+	case nf.Inlinable:
+		c.add(Stale, RuleInlined, nf.Pos, obj,
+			"small enough to be inlined: old code that inlined it keeps the old body")
+	}
+	if nf.Goroutines {
+		c.add(Stale, RuleGoroutine, nf.Pos, obj,
+			"starts goroutines: the ones the running version started keep running its code")
+	}
+	if c.reached[qualified] {
+		c.add(Update, RuleBody, nf.Pos, obj, "new body runs when the new plugin's code calls it")
+	} else {
+		c.add(Stale, RuleUnreached, nf.Pos, obj,
+			"changed but not reached from the plugin's entry points: only old code calls it, and old code runs the old body")
+	}
+	return true
+}
+
+func isExported(name string) bool {
+	return name != "" && name[0] >= 'A' && name[0] <= 'Z'
+}
+
+// reachable returns the funcs reachable by direct calls from the plugin's
+// entry points.
+func reachable(f *Facts) map[string]bool {
+	seen := map[string]bool{}
+	lookup := func(q string) *FuncFacts {
+		for path, pf := range f.Packages {
+			if key, ok := strings.CutPrefix(q, path+"."); ok {
+				if ff := pf.Funcs[key]; ff != nil {
+					return ff
+				}
+			}
+		}
+		return nil
+	}
+	var walk func(q string)
+	walk = func(q string) {
+		if seen[q] {
+			return
+		}
+		seen[q] = true
+		if ff := lookup(q); ff != nil {
+			for _, callee := range ff.Calls {
+				walk(callee)
+			}
+		}
+	}
+	for _, e := range f.Entry {
+		walk(e)
+	}
+	// Interface calls are not edges: they dispatch through the loaded type
+	// descriptors, which run the old methods anyway.
+	return seen
+}
