@@ -25,8 +25,8 @@ const Suffix = ".gohot.json"
 // A Manifest describes one plugin version.
 type Manifest struct {
 	Format       int               `json:"format"`
-	ID           string            `json:"id"`          // unique per build, also the plugin's GohotBuild symbol
-	Plugin       string            `json:"plugin"`      // file name of the .so, beside the manifest
+	ID           string            `json:"id"`     // unique per build, also the plugin's GohotBuild symbol
+	Plugin       string            `json:"plugin"` // file name of the .so, beside the manifest
 	PluginSHA256 string            `json:"plugin_sha256"`
 	MainPackage  string            `json:"main_package"` // import path of the plugin's main package
 	Source       Source            `json:"source"`
@@ -36,6 +36,10 @@ type Manifest struct {
 	Packages     []pkghash.Package `json:"packages"`
 	Check        Check             `json:"check"`
 	Built        time.Time         `json:"built"`
+	// Facts are gohot check's view of the source (layouts, signatures,
+	// body hashes), so a later version can be checked against this one
+	// without its source.
+	Facts json.RawMessage `json:"facts,omitempty"`
 }
 
 // Source says what the plugin was built from.

@@ -287,9 +287,14 @@ version_ge "$boot_version" "$bootstrap_min" ||
 	die "$EX_ENV" "Go $go_version needs Go >= $bootstrap_min to bootstrap, $bootstrap is $boot_version: pass --go to fetch a stock toolchain"
 step_start "make.bash -distpack (log: $tmp/make.log)"
 # make.bash's own phase lines are the progress lines; all of it goes to the log.
+make_progress() {
+	local line
+	while IFS= read -r line; do
+		case $line in Building* | Packaging*) log "    $line" ;; esac
+	done
+}
 if ! (cd "$tmp/go/src" && GOROOT_BOOTSTRAP="$bootstrap" GOTOOLCHAIN=local GOFLAGS='' CGO_ENABLED=1 \
-	bash make.bash -distpack 2>&1) | tee "$tmp/make.log" |
-	sed -nu "s/^\(Building\|Packaging\)\(.*\)/[gohot $(date +%H:%M:%S)]     \1\2/p" >&2; then
+	bash make.bash -distpack 2>&1) | tee "$tmp/make.log" | make_progress; then
 	tail -n 25 "$tmp/make.log" >&2
 	if [ "$(df -Pk "$tmp" | awk 'NR == 2 { print $4 }')" -lt 102400 ]; then
 		die "$EX_ENV" "make.bash failed: the disk is full ($cache)"

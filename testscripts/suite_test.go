@@ -5,6 +5,7 @@
 package testscripts
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,7 +15,17 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/gohot-dev/gohot/internal/cli"
 )
+
+// TestMain lets scripts run the gohot command (in a subprocess of the test
+// binary, with the script's environment: its go is the toolchain under test).
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"gohot": func() { os.Exit(cli.Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
+	})
+}
 
 // toolchain is a Go installation a script runs on.
 type toolchain struct {
@@ -33,6 +44,10 @@ func findToolchain(env, def string, wantGohot bool) (toolchain, error) {
 	}
 	if goroot == "" {
 		return toolchain{}, fmt.Errorf("%s is not set and there is no default: run ./scripts/test.sh, or set it to a GOROOT", env)
+	}
+	goroot, err := filepath.Abs(goroot)
+	if err != nil {
+		return toolchain{}, err
 	}
 	out, err := exec.Command(filepath.Join(goroot, "bin", "go"), "env", "GOVERSION").Output()
 	if err != nil {
@@ -123,7 +138,7 @@ func sharedGOCACHE(t *testing.T) string {
 	return filepath.Join(dir, "gohot", "testscript-gocache")
 }
 
-func params(t *testing.T, tc toolchain) testscript.Params {
+func params(t *testing.T, tc, gohot, stock toolchain) testscript.Params {
 	gocache := sharedGOCACHE(t)
 	// Every script gets the shared host program as host/main.go.
 	hostSource, err := os.ReadFile(filepath.Join("internal", "testhost", "main.go"))
@@ -150,6 +165,8 @@ func params(t *testing.T, tc toolchain) testscript.Params {
 			env.Setenv("CGO_ENABLED", "1")
 			env.Setenv("GOHOT_PKGCHECK", "")
 			env.Setenv("TOOLCHAIN", tc.version)
+			env.Setenv("GOHOT_GOROOT", gohot.goroot)
+			env.Setenv("STOCK_GOROOT", stock.goroot)
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
@@ -164,12 +181,12 @@ func params(t *testing.T, tc toolchain) testscript.Params {
 
 // TestGohot runs every script on the gohot toolchain.
 func TestGohot(t *testing.T) {
-	g, _ := load(t)
-	testscript.Run(t, params(t, g))
+	g, s := load(t)
+	testscript.Run(t, params(t, g, g, s))
 }
 
 // TestStock runs every script on the stock toolchain: the control.
 func TestStock(t *testing.T) {
-	_, s := load(t)
-	testscript.Run(t, params(t, s))
+	g, s := load(t)
+	testscript.Run(t, params(t, s, g, s))
 }

@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/gohot-dev/gohot/internal/check"
+	"github.com/gohot-dev/gohot/internal/pluginbuild"
+	"github.com/gohot-dev/gohot/manifest"
+)
+
+func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("gohot "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: gohot %s\n\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse handles -h (exit 0) and bad flags (exit 2) the same way everywhere.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return &exitError{code: 0}
+		}
+		return &exitError{code: 2}
+	}
+	return nil
+}
+
+func oneDir(fs *flag.FlagSet) (string, error) {
+	switch fs.NArg() {
+	case 0:
+		return ".", nil
+	case 1:
+		return fs.Arg(0), nil
+	}
+	return "", &exitError{code: 2, err: fmt.Errorf("want one package directory, got %d arguments", fs.NArg())}
+}
+
+func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("build", "build [-o out.so] [--host BIN] [--base BASE | --no-check] [--allow-dirty] [--json] [DIR]", stderr)
+	out := fs.String("o", "", "the plugin `file` to write (default: <dir name>-<build id>.so in the current directory)")
+	host := fs.String("host", "", "host `binary` whose build settings (flags, tags, GOAMD64, cgo) the plugin must share")
+	base := fs.String("base", "", "check against this `version`: the running version's manifest (.gohot.json or its .so), an old source directory, or a git revision")
+	noCheck := fs.Bool("no-check", false, "do not run gohot check")
+	allowDirty := fs.Bool("allow-dirty", false, "build from a git tree with uncommitted changes (recorded in the manifest)")
+	asJSON := fs.Bool("json", false, "print the manifest as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	dir, err := oneDir(fs)
+	if err != nil {
+		return err
+	}
+	if *out != "" && !strings.HasSuffix(*out, ".so") {
+		return &exitError{code: 2, err: fmt.Errorf("-o %s: a plugin file name ends in .so", *out)}
+	}
+	m, res, err := pluginbuild.Build(ctx, pluginbuild.Options{
+		Dir: dir, Out: *out, Host: *host, Base: *base, NoCheck: *noCheck, AllowDirty: *allowDirty, Stderr: stderr,
+	})
+	if errors.Is(err, pluginbuild.ErrUnsafe) {
+		printFindings(stderr, res)
+		return &exitError{code: 1, err: fmt.Errorf("refused: %d unsafe edits since %s; nothing was written", res.Count(check.Unsafe), *base)}
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(m)
+	}
+	if m.Check.Status != manifest.CheckSkipped {
+		printFindings(stdout, res)
+	}
+	fmt.Fprintf(stdout, "built %s (id %s, check %s)\n", m.Plugin, m.ID, m.Check.Status)
+	return nil
+}
+
+func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("check", "check --base BASE [--json] [DIR]", stderr)
+	base := fs.String("base", "", "the running `version`: its manifest (.gohot.json or its .so), an old source directory, or a git revision (required)")
+	asJSON := fs.Bool("json", false, "print the findings as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	dir, err := oneDir(fs)
+	if err != nil {
+		return err
+	}
+	if *base == "" {
+		return &exitError{code: 2, err: errors.New("--base is required: the manifest of the running version, an old source directory or a git revision")}
+	}
+	res, err := pluginbuild.Check(ctx, dir, *base, check.Options{})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			Status string `json:"status"`
+			*check.Result
+		}{res.Status(), res}); err != nil {
+			return err
+		}
+	} else {
+		printFindings(stdout, res)
+	}
+	if n := res.Count(check.Unsafe); n > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("%d unsafe edits since %s: this version must not be loaded over the running one", n, *base)}
+	}
+	return nil
+}
+
+func printFindings(w io.Writer, res *check.Result) {
+	if res == nil {
+		return
+	}
+	if len(res.Findings) == 0 {
+		fmt.Fprintln(w, "no changes")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEVERITY\tRULE\tWHERE\tWHAT\tWHY")
+	for _, f := range res.Findings {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Severity, f.Rule, f.Pos, f.Object, f.Message)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d unsafe, %d stale, %d updates\n", res.Count(check.Unsafe), res.Count(check.Stale), res.Count(check.Update))
+}

@@ -1,0 +1,124 @@
+package pluginbuild
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/gohot-dev/gohot/internal/check"
+	"github.com/gohot-dev/gohot/manifest"
+)
+
+// LoadBase returns the facts of the version to compare against. base is
+// the manifest of the running version (a .gohot.json file, or the .so
+// beside it), a directory holding the old source of the same module, or a
+// git revision of the tree the package lives in.
+func LoadBase(ctx context.Context, base string, pkg *listedPackage, opts check.Options) (*check.Facts, error) {
+	if strings.HasSuffix(base, manifest.Suffix) || strings.HasSuffix(base, ".so") {
+		path := base
+		if strings.HasSuffix(base, ".so") {
+			path = manifest.PathFor(base)
+		}
+		m, err := manifest.Read(path)
+		if err != nil {
+			return nil, fmt.Errorf("base: %w", err)
+		}
+		if len(m.Facts) == 0 {
+			return nil, fmt.Errorf("base %s records no facts: rebuild that version with gohot build, or pass its source", path)
+		}
+		var f check.Facts
+		if err := json.Unmarshal(m.Facts, &f); err != nil {
+			return nil, fmt.Errorf("base %s: facts: %w", path, err)
+		}
+		return &f, nil
+	}
+	root := pkg.Dir
+	if pkg.Module != nil && pkg.Module.Dir != "" {
+		root = pkg.Module.Dir
+	}
+	rel, err := filepath.Rel(root, pkg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(base); err == nil && fi.IsDir() {
+		dir := filepath.Join(base, rel)
+		f, err := check.Load(dir, opts)
+		if err != nil {
+			return nil, fmt.Errorf("base %s: %w", base, err)
+		}
+		return f, nil
+	}
+	// A git revision: export that tree to a temporary directory.
+	top, err := gitOutput(ctx, root, "rev-parse", "--show-toplevel")
+	if err != nil {
+		return nil, fmt.Errorf("base %q is not a manifest, a directory or a git revision (%s is not in a git tree)", base, root)
+	}
+	if _, err := gitOutput(ctx, top, "rev-parse", "--verify", "--quiet", base+"^{commit}"); err != nil {
+		return nil, fmt.Errorf("base revision %q not found in %s", base, top)
+	}
+	tmp, err := os.MkdirTemp("", "gohot-base-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	archive := exec.CommandContext(ctx, "git", "-C", top, "archive", "--format=tar", base)
+	untar := exec.CommandContext(ctx, "tar", "-x", "-C", tmp)
+	pipe, err := archive.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	untar.Stdin = pipe
+	var stderr bytes.Buffer
+	archive.Stderr, untar.Stderr = &stderr, &stderr
+	if err := untar.Start(); err != nil {
+		return nil, fmt.Errorf("base %s: tar: %w", base, err)
+	}
+	if err := archive.Run(); err != nil {
+		return nil, fmt.Errorf("base %s: git archive: %v: %s", base, err, stderr.String())
+	}
+	if err := untar.Wait(); err != nil {
+		return nil, fmt.Errorf("base %s: tar: %v: %s", base, err, stderr.String())
+	}
+	relTop, err := filepath.Rel(top, pkg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(tmp, relTop)
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("base %s has no %s: the package did not exist at that revision", base, relTop)
+	}
+	f, err := check.Load(dir, opts)
+	if err != nil {
+		return nil, fmt.Errorf("base %s: %w", base, err)
+	}
+	return f, nil
+}
+
+func gitOutput(ctx context.Context, dir string, args ...string) (string, error) {
+	out, err := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...).Output()
+	return strings.TrimSpace(string(out)), err
+}
+
+// Check compares the package in dir with base, without building.
+func Check(ctx context.Context, dir, base string, opts check.Options) (*check.Result, error) {
+	pkg, err := listMain(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	newFacts, err := check.Load(pkg.Dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	old, err := LoadBase(ctx, base, pkg, opts)
+	if err != nil {
+		return nil, err
+	}
+	res := check.Compare(old, newFacts)
+	res.Base = base
+	return res, nil
+}
