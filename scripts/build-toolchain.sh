@@ -242,6 +242,11 @@ if [ -z "$src_dir" ]; then
 		chmod -R u+w "$stock_goroot.tmp"
 		find "$stock_goroot.tmp/bin" "$stock_goroot.tmp/pkg/tool" -type f -exec chmod +x {} +
 		find "$stock_goroot.tmp/src" -name '*.bash' -exec chmod +x {} +
+		# A module zip cannot hold nested modules, so distpack renamed every
+		# go.mod to _go.mod; put them back to get a GOROOT as released.
+		find "$stock_goroot.tmp" -name _go.mod | while IFS= read -r f; do
+			[ -e "${f%_go.mod}go.mod" ] || mv "$f" "${f%_go.mod}go.mod"
+		done
 		touch "$stock_goroot.tmp/.gohot-complete"
 		rm -rf "$stock_goroot" && mv "$stock_goroot.tmp" "$stock_goroot"
 	fi
