@@ -122,7 +122,7 @@ bootstrap_min=$(conf_bootstrap "$minor")
 
 suffix=$(conf suffix)
 name="go$go_version-$suffix"
-series=$(series_sha256)
+series=$(series_sha256 "$go_version")
 key="$go_version-${series:0:16}"
 cache=$(gohot_cache)
 build_dir="$cache/builds/$key"
@@ -263,11 +263,11 @@ case $orig_version in go"$go_version") ;; *) die "$EX_FETCH" "$src_dir/VERSION s
 step_done
 
 # --- Step 2: apply the series --------------------------------------------------
-step_start "apply $(patch_files | wc -l) patches"
-for p in $(patch_files); do
-	log "+ git apply $(basename "$p")"
+step_start "apply $(patch_files "$go_version" | wc -l) patches"
+for p in $(patch_files "$go_version"); do
+	log "+ git apply ${p#"$GOHOT_ROOT"/}"
 	if ! err=$(cd "$tmp/go" && GIT_CEILING_DIRECTORIES="$tmp" git apply --whitespace=nowarn "$p" 2>&1); then
-		die "$EX_PATCH" "patch $(basename "$p") does not apply to Go $go_version: $(printf '%s\n' "$err" | head -n1) (see patches/README.md to refresh the series)"
+		die "$EX_PATCH" "patch ${p#"$GOHOT_ROOT"/} does not apply to Go $go_version: $(printf '%s\n' "$err" | head -n1) (see patches/README.md to refresh the series)"
 	fi
 done
 # VERSION with the suffix, before make.bash, so go version, runtime.Version()

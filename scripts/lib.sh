@@ -52,17 +52,46 @@ conf_minors() {
 	awk '$1 == "bootstrap" { print $2 }' "$GOHOT_CONF"
 }
 
-# patch_files: the series, in the order it is applied.
+# patch_files [VERSION]: the series in the order it is applied. For a Go
+# version, patches/go<minor>/NAME replaces patches/NAME (a variant for a
+# release whose tree needs a different change).
 patch_files() {
-	find "$GOHOT_ROOT/patches" -maxdepth 1 -name '*.patch' | LC_ALL=C sort
+	local minor="" f b
+	if [ $# -ge 1 ]; then
+		minor=$(go_minor "$1")
+	fi
+	for f in $(find "$GOHOT_ROOT/patches" -maxdepth 1 -name '*.patch' | LC_ALL=C sort); do
+		b=$(basename "$f")
+		if [ -n "$minor" ] && [ -f "$GOHOT_ROOT/patches/go$minor/$b" ]; then
+			printf '%s\n' "$GOHOT_ROOT/patches/go$minor/$b"
+		else
+			printf '%s\n' "$f"
+		fi
+	done
 }
 
-# series_sha256: a hash of the series (names and contents).
+# all_patch_files: every patch, variants included.
+all_patch_files() {
+	(cd "$GOHOT_ROOT/patches" && find . -name '*.patch' | sed 's|^\./||' | LC_ALL=C sort)
+}
+
+# series_sha256 VERSION: a hash of the patches applied to Go VERSION
+# (names and contents): the cache key of a build.
 series_sha256() {
 	local f
-	for f in $(patch_files); do
-		printf '%s\n' "$(basename "$f")"
+	for f in $(patch_files "$1"); do
+		printf '%s\n' "${f#"$GOHOT_ROOT"/patches/}"
 		cat "$f"
+	done | sha256sum | cut -d' ' -f1
+}
+
+# patches_sha256: a hash of every patch file, variants included: what
+# toolchain/versions.conf records.
+patches_sha256() {
+	local f
+	for f in $(all_patch_files); do
+		printf '%s\n' "$f"
+		cat "$GOHOT_ROOT/patches/$f"
 	done | sha256sum | cut -d' ' -f1
 }
 

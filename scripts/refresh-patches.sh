@@ -57,7 +57,7 @@ if [ "$mode" = export ]; then
 	ls "$tmp"/*.patch >/dev/null 2>&1 || die "$EX_USAGE" "no commits after gohot-base in $dir"
 	find "$GOHOT_ROOT/patches" -maxdepth 1 -name '*.patch' -delete
 	mv "$tmp"/*.patch "$GOHOT_ROOT/patches/"
-	new=$(series_sha256)
+	new=$(patches_sha256)
 	sed -i "s/^series_sha256 .*/series_sha256 $new/" "$GOHOT_CONF"
 	log "exported $(patch_files | wc -l) patches; series $new"
 	log "if the series changed, bump the suffix number in toolchain/versions.conf"
@@ -84,7 +84,7 @@ git_q tag gohot-base
 step_done
 step_start "git am -3 the series"
 # shellcheck disable=SC2046 # one argument per patch file
-if ! git_q am -q -3 $(patch_files); then
+if ! git_q am -q -3 $(patch_files "$(goroot_version "$dir")"); then
 	die "$EX_PATCH" "git am stopped in $dir: resolve there, git am --continue, then '$0 export --dir $dir'"
 fi
 step_done
