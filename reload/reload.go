@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"plugin"
 	"runtime"
 	"strings"
@@ -138,6 +139,14 @@ func (h *Host) Load(path string) (*Generation, *Report, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	start := time.Now()
+	// A symlink (current.so -> v7.so) names the version it points to; its
+	// manifest lives beside the target.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
 	rep := &Report{Path: path}
 	rep.RSSBefore = readRSS()
 
@@ -217,20 +226,6 @@ func (h *Host) vet(path string) (vetted, string, []pkghash.Package, error) {
 		return fail("read: %v", err)
 	}
 	sum := hex.EncodeToString(sha.Sum(nil))
-	ef, err := elf.NewFile(f)
-	if err != nil {
-		return fail("not a plugin (not an ELF file: %v)", err)
-	}
-	if want := elfMachine(); ef.Machine != want {
-		return fail("built for %v, this program runs on %s/%s (%v): rebuild it for this machine", ef.Machine, runtime.GOOS, runtime.GOARCH, want)
-	}
-	if ef.Type != elf.ET_DYN {
-		return fail("not a plugin (ELF type %v, want a shared object built with -buildmode=plugin)", ef.Type)
-	}
-	pkgs, err := pkghash.FromELF(ef)
-	if err != nil {
-		return fail("not a Go plugin, or truncated: %v", err)
-	}
 	var v vetted
 	m, err := manifest.ForPlugin(path)
 	switch {
@@ -257,6 +252,20 @@ func (h *Host) vet(path string) (vetted, string, []pkghash.Package, error) {
 				return fail("built without gohot check (no --base): rebuild it with gohot build --base <running version's manifest>, or set Options.AllowUnchecked")
 			}
 		}
+	}
+	ef, err := elf.NewFile(f)
+	if err != nil {
+		return fail("not a plugin (not an ELF file: %v)", err)
+	}
+	if want := elfMachine(); ef.Machine != want {
+		return fail("built for %v, this program runs on %s/%s (%v): rebuild it for this machine", ef.Machine, runtime.GOOS, runtime.GOARCH, want)
+	}
+	if ef.Type != elf.ET_DYN {
+		return fail("not a plugin (ELF type %v, want a shared object built with -buildmode=plugin)", ef.Type)
+	}
+	pkgs, err := pkghash.FromELF(ef)
+	if err != nil {
+		return fail("not a Go plugin, or truncated: %v", err)
 	}
 	if seq, ok := h.byHash[sum]; ok {
 		return fail("already loaded as generation %d: the runtime refuses a plugin twice; rebuild it with gohot build for a new identity", seq)
@@ -291,6 +300,9 @@ func elfMachine() elf.Machine {
 // never differ in a load the runtime accepts, so only user packages count.
 func (h *Host) changes(pkgs []pkghash.Package) (changed, added []string) {
 	for _, p := range pkgs {
+		if strings.HasPrefix(p.Path, "plugin/unnamed-") {
+			continue // every version's own main package
+		}
 		old, ok := h.hashes[p.Path]
 		switch {
 		case !ok && !p.Std:

@@ -13,15 +13,20 @@ import (
 
 // A Report says what one reload did.
 type Report struct {
-	Generation   int                `json:"generation"`
-	Previous     int                `json:"previous,omitempty"`
-	Path         string             `json:"path"`
-	ID           string             `json:"id,omitempty"`
-	Changed      []string           `json:"changed,omitempty"` // user packages whose code differs from the copy loaded last
-	Added        []string           `json:"added,omitempty"`   // user packages new to the process (their init ran)
-	Stale        []manifest.Finding `json:"stale,omitempty"`   // what gohot check said stays old
-	OpenDuration time.Duration      `json:"open_ns"`           // plugin.Open alone
-	Duration     time.Duration      `json:"duration_ns"`       // checks, open and hook
+	Generation int    `json:"generation"`
+	Previous   int    `json:"previous,omitempty"`
+	Path       string `json:"path"`
+	ID         string `json:"id,omitempty"`
+	// Changed are the user packages whose export data (API, declaration
+	// positions, inlinable bodies) differs from the copy loaded last: the
+	// package hashes the runtime compares. A body-only edit of a
+	// non-inlinable func does not show here; Stale and the manifest's
+	// check findings do.
+	Changed      []string           `json:"changed,omitempty"`
+	Added        []string           `json:"added,omitempty"` // user packages new to the process (their init ran)
+	Stale        []manifest.Finding `json:"stale,omitempty"` // what gohot check said stays old
+	OpenDuration time.Duration      `json:"open_ns"`         // plugin.Open alone
+	Duration     time.Duration      `json:"duration_ns"`     // checks, open and hook
 	RSSBefore    RSS                `json:"rss_before"`
 	RSSAfter     RSS                `json:"rss_after"`
 }
@@ -48,7 +53,7 @@ func (r *Report) Summary() string {
 	if r.ID != "" {
 		fmt.Fprintf(&b, " id %s", r.ID)
 	}
-	fmt.Fprintf(&b, ": changed [%s]", strings.Join(r.Changed, " "))
+	fmt.Fprintf(&b, ": export changed [%s]", strings.Join(r.Changed, " "))
 	if len(r.Added) > 0 {
 		fmt.Fprintf(&b, " added [%s]", strings.Join(r.Added, " "))
 	}

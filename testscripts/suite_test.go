@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +25,21 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"gohot": func() { os.Exit(cli.Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
+		// truncate FILE SIZE cuts a file short, as an interrupted copy does.
+		"truncate": func() {
+			if len(os.Args) != 3 {
+				fmt.Fprintln(os.Stderr, "usage: truncate FILE SIZE")
+				os.Exit(2)
+			}
+			size, err := strconv.ParseInt(os.Args[2], 10, 64)
+			if err == nil {
+				err = os.Truncate(os.Args[1], size)
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "truncate:", err)
+				os.Exit(1)
+			}
+		},
 	})
 }
 
@@ -121,6 +137,14 @@ func pathGOROOT() string {
 	return strings.TrimSpace(string(out))
 }
 
+func goEnv(t *testing.T, key string) string {
+	out, err := exec.Command("go", "env", key).Output()
+	if err != nil {
+		t.Fatalf("go env %s: %v", key, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 // sharedGOCACHE is one build cache for all scripts, so the standard library
 // is compiled once per toolchain, not once per script.
 func sharedGOCACHE(t *testing.T) string {
@@ -140,6 +164,11 @@ func sharedGOCACHE(t *testing.T) string {
 
 func params(t *testing.T, tc, gohot, stock toolchain) testscript.Params {
 	gocache := sharedGOCACHE(t)
+	src, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	modcache := goEnv(t, "GOMODCACHE")
 	// Every script gets the shared host program as host/main.go.
 	hostSource, err := os.ReadFile(filepath.Join("internal", "testhost", "main.go"))
 	if err != nil {
@@ -167,6 +196,11 @@ func params(t *testing.T, tc, gohot, stock toolchain) testscript.Params {
 			env.Setenv("TOOLCHAIN", tc.version)
 			env.Setenv("GOHOT_GOROOT", gohot.goroot)
 			env.Setenv("STOCK_GOROOT", stock.goroot)
+			// Scripts that build hosts with package reload require this
+			// module by a replace directive, from the shared module cache.
+			env.Setenv("GOHOT_SRC", src)
+			env.Setenv("GOMODCACHE", modcache)
+			env.Setenv("GOSUMDB", "off")
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {

@@ -3,6 +3,8 @@
 //
 //	gohot build [flags] [DIR]   build a plugin version of the main package in DIR
 //	gohot check [flags] [DIR]   say which edits since a base are unsafe, stale or updates
+//	gohot reload [flags] PATH   ask a running host to load a plugin version
+//	gohot watch [flags] [DIR]   rebuild, check and reload on every source change
 //
 // Run gohot <command> -h for the flags of each.
 package main

@@ -22,6 +22,8 @@ const usage = `usage: gohot <command> [flags] [args]
 Commands:
   build    build a plugin version (unique identity, host settings, check, manifest)
   check    compare the source with a base: unsafe edits, stale code, updates
+  reload   ask a running host to load a plugin version through its control socket
+  watch    rebuild, check and reload whenever the plugin's source changes
 
 Run gohot <command> -h for details.
 `
@@ -42,8 +44,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdBuild(ctx, args[1:], stdout, stderr)
 	case "check":
 		err = cmdCheck(ctx, args[1:], stdout, stderr)
+	case "reload":
+		err = cmdReload(ctx, args[1:], stdout, stderr)
+	case "watch":
+		err = cmdWatch(ctx, args[1:], stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "gohot: unknown command %q: want build or check\n", args[0])
+		fmt.Fprintf(stderr, "gohot: unknown command %q: want build, check, reload or watch\n", args[0])
 		return 2
 	}
 	if err == nil {

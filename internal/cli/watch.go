@@ -1,0 +1,199 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/gohot-dev/gohot/internal/check"
+	"github.com/gohot-dev/gohot/internal/pluginbuild"
+	"github.com/gohot-dev/gohot/manifest"
+	"github.com/gohot-dev/gohot/reload"
+)
+
+func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("watch", "watch [--socket PATH] [--host BIN] [--out DIR] [DIR]", stderr)
+	socket := fs.String("socket", envOr("GOHOT_SOCKET", defaultSocket), "the host's control `socket`")
+	host := fs.String("host", "", "host `binary` whose build settings plugins must share")
+	outDir := fs.String("out", "gohot-versions", "`directory` for the plugin versions built")
+	debounce := fs.Duration("debounce", 300*time.Millisecond, "wait this long after the last change before building")
+	count := fs.Int("count", 0, "exit after this many build attempts (0: run until interrupted)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	dir, err := oneDir(fs)
+	if err != nil {
+		return err
+	}
+	if _, err := pluginbuild.Toolchain(ctx); err != nil {
+		return err
+	}
+	root, err := moduleRoot(ctx, dir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*outDir, 0o777); err != nil {
+		return fmt.Errorf("output directory: %w", err)
+	}
+	outAbs, err := filepath.Abs(*outDir)
+	if err != nil {
+		return err
+	}
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("watch: %w", err)
+	}
+	defer w.Close()
+	if err := addTree(w, root, outAbs); err != nil {
+		return err
+	}
+	name := filepath.Base(mustAbs(dir))
+	fmt.Fprintf(stdout, "watching %s (module %s); plugin versions go to %s\n", dir, root, *outDir)
+
+	attempts := 0
+	var timer <-chan time.Time
+	var changed []string
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-w.Errors:
+			return fmt.Errorf("watch: %w", err)
+		case ev := <-w.Events:
+			if ev.Has(fsnotify.Create) {
+				if fi, err := os.Stat(ev.Name); err == nil && fi.IsDir() {
+					_ = addTree(w, ev.Name, outAbs)
+				}
+			}
+			if !relevant(ev.Name) || ev.Op == fsnotify.Chmod {
+				continue
+			}
+			changed = append(changed, ev.Name)
+			timer = time.After(*debounce)
+		case <-timer:
+			timer = nil
+			attempts++
+			fmt.Fprintf(stdout, "change: %s\n", describeChanges(root, changed))
+			changed = nil
+			buildAndReload(ctx, stdout, stderr, dir, name, outAbs, *host, *socket)
+			if *count > 0 && attempts >= *count {
+				return nil
+			}
+		}
+	}
+}
+
+// buildAndReload runs one step of the loop. Its failures are printed, not
+// returned: a bad edit must not stop the watch, and never reaches the host.
+func buildAndReload(ctx context.Context, stdout, stderr io.Writer, dir, name, outDir, host, socket string) {
+	base := ""
+	status, err := reload.Call(ctx, socket, reload.Request{Op: "status"})
+	if err != nil {
+		fmt.Fprintf(stdout, "reload: skipped: %v\n", err)
+		return
+	}
+	if status.Path != "" {
+		if _, err := os.Stat(manifest.PathFor(status.Path)); err == nil {
+			base = status.Path
+		}
+	}
+	out := filepath.Join(outDir, fmt.Sprintf("%s-%d.so", name, time.Now().UnixNano()))
+	start := time.Now()
+	m, res, err := pluginbuild.Build(ctx, pluginbuild.Options{
+		Dir: dir, Out: out, Host: host, Base: base, AllowDirty: true, Stderr: stderr,
+	})
+	if errors.Is(err, pluginbuild.ErrUnsafe) {
+		printFindings(stdout, res)
+		fmt.Fprintf(stdout, "check: refused, %d unsafe edits; generation %d keeps serving\n", res.Count(check.Unsafe), status.Generation)
+		return
+	}
+	if err != nil {
+		fmt.Fprintf(stdout, "build: failed: %v; generation %d keeps serving\n", err, status.Generation)
+		return
+	}
+	fmt.Fprintf(stdout, "build: %s (id %s) in %s\n", filepath.Base(out), m.ID, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "check: %s (%d stale, %d updates)\n", m.Check.Status, res.Count(check.Stale), res.Count(check.Update))
+	resp, err := reload.Call(ctx, socket, reload.Request{Op: "reload", Path: out})
+	switch {
+	case err != nil:
+		fmt.Fprintf(stdout, "reload: failed: %v\n", err)
+	case !resp.OK:
+		fmt.Fprintf(stdout, "reload: refused: %s; generation %d keeps serving\n", resp.Error, resp.Generation)
+	default:
+		fmt.Fprintf(stdout, "reload: %s", resp.Report.String())
+	}
+}
+
+func relevant(path string) bool {
+	base := filepath.Base(path)
+	return strings.HasSuffix(base, ".go") || base == "go.mod" || base == "go.sum"
+}
+
+func describeChanges(root string, files []string) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range files {
+		rel, err := filepath.Rel(root, f)
+		if err != nil {
+			rel = f
+		}
+		if !seen[rel] {
+			seen[rel] = true
+			out = append(out, rel)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// addTree watches dir and its subdirectories, except hidden ones, testdata,
+// vendor and the output directory.
+func addTree(w *fsnotify.Watcher, dir, skip string) error {
+	return filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if path != dir && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" || d.Name() == "vendor") {
+			return filepath.SkipDir
+		}
+		if abs, err := filepath.Abs(path); err == nil && abs == skip {
+			return filepath.SkipDir
+		}
+		if err := w.Add(path); err != nil {
+			return fmt.Errorf("watch %s: %w", path, err)
+		}
+		return nil
+	})
+}
+
+func moduleRoot(ctx context.Context, dir string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "env", "GOMOD")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("package directory %s: %w", dir, err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("package directory %s is not in a module", dir)
+	}
+	return filepath.Dir(gomod), nil
+}
+
+func mustAbs(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return abs
+}
