@@ -1,0 +1,302 @@
+package reload
+
+import (
+	"context"
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"plugin"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fakeSyms stands in for a loaded plugin.
+type fakeSyms map[string]plugin.Symbol
+
+func (f fakeSyms) Lookup(name string) (plugin.Symbol, error) {
+	s, ok := f[name]
+	if !ok {
+		return nil, errors.New("not found")
+	}
+	return s, nil
+}
+
+func newTestHost() *Host {
+	return &Host{byHash: map[string]int{}, hashes: map[string]string{}}
+}
+
+func TestLookup(t *testing.T) {
+	n := 7
+	g := &Generation{Seq: 3, Path: "/v3.so", ID: "id3", syms: fakeSyms{
+		"Run":   func() string { return "v3" },
+		"Count": &n,
+	}}
+	tests := []struct {
+		name    string
+		lookup  func() (any, error)
+		wantErr string
+	}{
+		{"func", func() (any, error) { return Lookup[func() string](g, "Run") }, ""},
+		{"var", func() (any, error) { return Lookup[*int](g, "Count") }, ""},
+		{"missing", func() (any, error) { return Lookup[func() string](g, "Gone") }, "lookup Gone in generation 3 (/v3.so, id3): symbol not found"},
+		{"wrong type", func() (any, error) { return Lookup[func(int) string](g, "Run") },
+			"lookup Run in generation 3 (/v3.so, id3): symbol is a func() string, want func(int) string"},
+		{"var as value", func() (any, error) { return Lookup[int](g, "Count") }, "symbol is a *int, want int"},
+		{"no generation", func() (any, error) { return Lookup[func() string](nil, "Run") }, "lookup Run: no generation loaded"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := tc.lookup()
+			if tc.wantErr == "" {
+				require.NoError(t, err)
+				assert.NotNil(t, v)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.wantErr)
+		})
+	}
+}
+
+func TestEntryFollowsCurrentGeneration(t *testing.T) {
+	h := newTestHost()
+	run := NewEntry[func() string](h, "Run")
+	_, err := run.Get()
+	require.Error(t, err, "no generation yet")
+
+	g1 := &Generation{Seq: 1, syms: fakeSyms{"Run": func() string { return "v1" }}}
+	h.current.Store(g1)
+	assert.Equal(t, "v1", run.MustGet()())
+
+	g2 := &Generation{Seq: 2, syms: fakeSyms{"Run": func() string { return "v2" }}}
+	h.current.Store(g2)
+	assert.Equal(t, "v2", run.MustGet()())
+
+	// A registered entry is required of every later version.
+	require.Len(t, h.required, 1)
+	err = h.checkEntries(&Generation{Seq: 3, Path: "/v3.so", syms: fakeSyms{"Run": func() int { return 3 }}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "symbol is a func() int, want func() string; the previous generation stays current")
+}
+
+func TestHook(t *testing.T) {
+	h := newTestHost()
+	h.current.Store(&Generation{Seq: 1, ID: "prev-id"})
+	var saw string
+	ok := &Generation{Seq: 2, Path: "/v2.so", syms: fakeSyms{HookSymbol: func(prev string) error { saw = prev; return nil }}}
+	require.NoError(t, h.runHook(ok))
+	assert.Equal(t, "prev-id", saw)
+
+	for name, tc := range map[string]struct {
+		sym  plugin.Symbol
+		want string
+	}{
+		"error":      {func(string) error { return errors.New("boom") }, "GohotOnLoad failed, the previous generation stays current: boom"},
+		"panic":      {func(string) error { panic("bad state") }, "GohotOnLoad failed, the previous generation stays current: panic: bad state"},
+		"wrong type": {func() {}, "GohotOnLoad is a func(), want func(prevID string) error"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := h.runHook(&Generation{Seq: 2, Path: "/v2.so", syms: fakeSyms{HookSymbol: tc.sym}})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	assert.NoError(t, h.runHook(&Generation{syms: fakeSyms{}}), "the hook is optional")
+}
+
+// elfCopy copies an ELF file of this machine (the test binary itself) and
+// lets the test damage it.
+func elfCopy(t *testing.T, edit func([]byte) []byte) string {
+	t.Helper()
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	data, err := os.ReadFile(exe)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "x.so")
+	require.NoError(t, os.WriteFile(path, edit(data), 0o644))
+	return path
+}
+
+func TestVetRefusesBadFiles(t *testing.T) {
+	h := newTestHost()
+	h.opts.AllowUnmanaged = true
+	otherArch := elf.EM_AARCH64
+	if runtime.GOARCH == "arm64" {
+		otherArch = elf.EM_X86_64
+	}
+	text := filepath.Join(t.TempDir(), "notes.so")
+	require.NoError(t, os.WriteFile(text, []byte("not a plugin\n"), 0o644))
+	tests := []struct {
+		name, path, want string
+	}{
+		{"missing", filepath.Join(t.TempDir(), "gone.so"), "no such file or directory"},
+		{"not ELF", text, "not a plugin (not an ELF file"},
+		{"wrong architecture", elfCopy(t, func(b []byte) []byte {
+			binary.LittleEndian.PutUint16(b[18:], uint16(otherArch))
+			return b
+		}), "built for " + otherArch.String()},
+		{"executable", elfCopy(t, func(b []byte) []byte {
+			binary.LittleEndian.PutUint16(b[16:], uint16(elf.ET_EXEC))
+			return b
+		}), "not a plugin (ELF type ET_EXEC"},
+		{"truncated", elfCopy(t, func(b []byte) []byte { return b[:4096] }), "not a"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, _, err := h.vet(tc.path)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Equal(t, 1, strings.Count(err.Error(), "\n")+1, "one line")
+		})
+	}
+}
+
+func TestVetRequiresManifest(t *testing.T) {
+	h := newTestHost()
+	path := elfCopy(t, func(b []byte) []byte { return b })
+	_, _, _, err := h.vet(path)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no manifest ("+path+".gohot.json): build it with gohot build")
+}
+
+func TestNewChecksToolchain(t *testing.T) {
+	h, err := New(Options{})
+	if strings.Contains(runtime.Version(), "-gohot") {
+		require.NoError(t, err)
+		assert.Nil(t, h.Current())
+		assert.NotEmpty(t, h.hashes, "the program's own package hashes are known")
+		return
+	}
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "built by stock "+runtime.Version())
+}
+
+func TestListen(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ctl.sock")
+	l, err := Listen(path)
+	require.NoError(t, err)
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "owner only")
+
+	_, err = Listen(path)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is in use by another process")
+
+	h := newTestHost()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Serve(ctx, l) }()
+	resp, err := Call(ctx, path, Request{Op: "status"})
+	require.NoError(t, err)
+	assert.True(t, resp.OK)
+	assert.Equal(t, 0, resp.Generation)
+	resp, err = Call(ctx, path, Request{Op: "reload", Path: "relative.so"})
+	require.NoError(t, err)
+	assert.False(t, resp.OK)
+	assert.Contains(t, resp.Error, "the path must be absolute")
+	resp, err = Call(ctx, path, Request{Op: "fly"})
+	require.NoError(t, err)
+	assert.Contains(t, resp.Error, `unknown op "fly"`)
+	cancel()
+	require.NoError(t, <-done)
+	_, err = os.Stat(path)
+	assert.True(t, os.IsNotExist(err), "the socket file is removed on shutdown")
+}
+
+func TestListenReplacesStaleSocket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ctl.sock")
+	// A socket file whose process is gone: bound, then the listener
+	// dropped without unlinking.
+	l, err := net.Listen("unix", path)
+	require.NoError(t, err)
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close()
+	l2, err := Listen(path)
+	require.NoError(t, err)
+	l2.Close()
+}
+
+func TestListenRefusesOtherFiles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notes.txt")
+	require.NoError(t, os.WriteFile(path, nil, 0o644))
+	_, err := Listen(path)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "exists and is not a socket")
+}
+
+func TestListenPermission(t *testing.T) {
+	dir := t.TempDir()
+	if os.Geteuid() == 0 {
+		// Root writes anywhere; /sys refuses even root (EPERM).
+		dir = "/sys"
+	} else {
+		require.NoError(t, os.Chmod(dir, 0o500))
+	}
+	_, err := Listen(filepath.Join(dir, "ctl.sock"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "choose a path in a directory this user can write")
+}
+
+func TestCallWithoutHost(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err := Call(ctx, filepath.Join(t.TempDir(), "none.sock"), Request{Op: "status"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is the host running with a control socket there?")
+}
+
+func TestReadRSS(t *testing.T) {
+	r := readRSS()
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc on this system")
+	}
+	assert.Positive(t, r.Total)
+	assert.Positive(t, r.Anon)
+}
+
+// The hot path: calling an entry point through the library versus calling
+// a func value directly. Results are recorded in README.md.
+func BenchmarkDirectCall(b *testing.B) {
+	f := func() int { return 1 }
+	sink := 0
+	for i := 0; i < b.N; i++ {
+		sink += f()
+	}
+	_ = sink
+}
+
+func BenchmarkEntryCall(b *testing.B) {
+	h := newTestHost()
+	h.current.Store(&Generation{Seq: 1, syms: fakeSyms{"Run": func() int { return 1 }}})
+	run := NewEntry[func() int](h, "Run")
+	sink := 0
+	for i := 0; i < b.N; i++ {
+		f, _ := run.Get()
+		sink += f()
+	}
+	_ = sink
+}
+
+func BenchmarkEntryCallParallel(b *testing.B) {
+	h := newTestHost()
+	h.current.Store(&Generation{Seq: 1, syms: fakeSyms{"Run": func() int { return 1 }}})
+	run := NewEntry[func() int](h, "Run")
+	b.RunParallel(func(pb *testing.PB) {
+		sink := 0
+		for pb.Next() {
+			f, _ := run.Get()
+			sink += f()
+		}
+		_ = sink
+	})
+}
