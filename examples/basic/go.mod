@@ -1,0 +1,7 @@
+module example.com/basic
+
+go 1.26.8
+
+require github.com/gohot-dev/gohot v0.0.0
+
+replace github.com/gohot-dev/gohot => ../..

@@ -1,0 +1,19 @@
+// Package logic is the code the example changes between svc v0 and v1.
+package logic
+
+import "fmt"
+
+// Visits is state: it lives in the first loaded copy of the package and
+// survives every reload.
+var Visits int
+
+// Greeting is the var initializer v1 changes: it does not run again.
+var Greeting = "hello from v0's initializer"
+
+// Foo is the package func v1 rewrites.
+//
+//go:noinline
+func Foo() string {
+	Visits++
+	return fmt.Sprintf("Foo v0 (visit %d)", Visits)
+}
