@@ -15,7 +15,9 @@ Usage: scripts/test.sh [--go 1.X.Y] [-- go test flags...]
 3. runs shellcheck on scripts/ when it is installed, and go vet;
 4. runs go test ./... with the gohot toolchain. The testscript suite finds
    the toolchains through GOHOT_GOROOT (the gohot build) and
-   GOHOT_STOCK_GOROOT (stock Go of the same release); both are set here.
+   GOHOT_STOCK_GOROOT (stock Go of the same release); both are set here;
+5. runs the examples' tests (the arena reloads 100 versions under load)
+   and examples/basic/run.sh.
 
   --go 1.X.Y   test on gohot for that release (default: the Go on PATH)
   -h, --help   this text
@@ -78,5 +80,21 @@ step_done
 
 step_start "go test ./..."
 run go test -count=1 "${test_args[@]}" ./...
+step_done
+
+# The examples are modules of their own; the arena's test reloads 100
+# versions under load, the basic example must show v1's code and v0's state.
+for ex in examples/*/; do
+	step_start "examples: go vet and go test in $ex"
+	(cd "$ex" && run go vet ./... && run go test -count=1 "${test_args[@]}" ./...)
+	step_done
+done
+step_start "examples/basic/run.sh"
+out=$(examples/basic/run.sh 2>&1)
+printf '%s\n' "$out"
+grep -q '^direct call from the current version: Foo v1 (visit 3)$' <<<"$out" ||
+	die 1 "examples/basic/run.sh did not show v1's Foo over v0's state"
+grep -q '^closure stored by v0: *Foo v0 (visit 4)$' <<<"$out" ||
+	die 1 "examples/basic/run.sh did not show the closure v0 stored running v0"
 step_done
 log "all tests passed in $((SECONDS - t0))s"

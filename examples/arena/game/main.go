@@ -1,0 +1,19 @@
+// Command game is the arena's reloadable logic, built as a plugin.
+package main
+
+import (
+	"fmt"
+
+	"example.com/arena/rules"
+	"example.com/arena/state"
+)
+
+// Play scores one move of player in w. Its result line is what the server
+// answers.
+func Play(w *state.World, player, move string) string {
+	points := rules.Points(move)
+	total := w.Add(player, points)
+	return fmt.Sprintf("rules=%s points=%d total=%d", rules.Version, points, total)
+}
+
+func main() {}
