@@ -1,0 +1,319 @@
+// Command gohot-bench measures what a long-lived service pays per reload:
+// plugin.Open latency as reloads accumulate, resident memory per reload
+// (anonymous and file-backed), and the time to build one plugin version.
+//
+// It generates -n versions of a small plugin whose user package changes in
+// every version (the plugin imports net/http and encoding/json, like a
+// typical service), builds them, then loads all of them in order in a fresh
+// process, -runs times, and prints medians across runs. Build it and run it
+// with the gohot toolchain:
+//
+//	eval "$(scripts/env.sh)"
+//	go run ./cmd/gohot-bench -n 500 -runs 3
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"plugin"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// sample is one load in the host process.
+type sample struct {
+	Open time.Duration `json:"open_ns"`
+	Anon int64         `json:"anon"` // bytes resident after the load
+	File int64         `json:"file"`
+}
+
+func main() {
+	log.SetFlags(0)
+	n := flag.Int("n", 500, "plugin versions to build and load")
+	runs := flag.Int("runs", 3, "host processes to run (medians are across runs)")
+	dir := flag.String("dir", "", "work `directory` (default: a temporary one); versions already built there are reused")
+	points := flag.String("at", "1,10,100,500", "reload `numbers` to report")
+	workers := flag.Int("j", runtime.NumCPU(), "parallel plugin builds")
+	hostMode := flag.String("host-mode", "", "internal: load the plugins listed in this `file` and print samples")
+	flag.Parse()
+	if *hostMode != "" {
+		if err := host(*hostMode); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+	if !strings.Contains(runtime.Version(), "-gohot") {
+		log.Fatalf("gohot-bench: built by stock %s, which refuses changed plugins: run it with the gohot toolchain", runtime.Version())
+	}
+	if err := bench(*n, *runs, *dir, *points, *workers); err != nil {
+		log.Fatal("gohot-bench: ", err)
+	}
+}
+
+func bench(n, runs int, dir, points string, workers int) error {
+	var at []int
+	for _, p := range strings.Split(points, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || v < 1 || v > n {
+			return fmt.Errorf("-at %s: want reload numbers from 1 to -n (%d)", points, n)
+		}
+		at = append(at, v)
+	}
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "gohot-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	sos, buildTimes, err := buildVersions(dir, n, workers)
+	if err != nil {
+		return err
+	}
+	list := filepath.Join(dir, "plugins.txt")
+	if err := os.WriteFile(list, []byte(strings.Join(sos, "\n")+"\n"), 0o644); err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	all := make([][]sample, runs)
+	for r := 0; r < runs; r++ {
+		fmt.Fprintf(os.Stderr, "run %d/%d: loading %d versions in a fresh process\n", r+1, runs, n)
+		out, err := exec.Command(exe, "-host-mode", list).Output()
+		if err != nil {
+			return fmt.Errorf("host run %d: %w", r+1, err)
+		}
+		if err := json.Unmarshal(out, &all[r]); err != nil {
+			return fmt.Errorf("host run %d: %w", r+1, err)
+		}
+	}
+	report(os.Stdout, all, at, buildTimes, n, runs)
+	return nil
+}
+
+// buildVersions writes and builds n versions; version k's logic package
+// returns k and has k comment lines, so every version changes its export
+// data the way a real edit does.
+func buildVersions(dir string, n, workers int) ([]string, []time.Duration, error) {
+	sos := make([]string, n)
+	var times []time.Duration
+	var mu sync.Mutex
+	jobs := make(chan int)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		src := filepath.Join(dir, fmt.Sprintf("src%d", w))
+		if err := writeModule(src); err != nil {
+			return nil, nil, err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range jobs {
+				so := filepath.Join(dir, fmt.Sprintf("v%04d.so", k))
+				sos[k-1] = so
+				if _, err := os.Stat(so); err == nil {
+					continue
+				}
+				if err := os.WriteFile(filepath.Join(src, "logic", "logic.go"), []byte(logicSource(k)), 0o644); err != nil {
+					errs <- err
+					return
+				}
+				start := time.Now()
+				cmd := exec.Command("go", "build", "-buildmode=plugin", "-o", so+".tmp", "./plugin/main.go")
+				cmd.Dir = src
+				if out, err := cmd.CombinedOutput(); err != nil {
+					errs <- fmt.Errorf("build v%d: %v\n%s", k, err, out)
+					return
+				}
+				d := time.Since(start)
+				if err := os.Rename(so+".tmp", so); err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				times = append(times, d)
+				if len(times)%50 == 0 {
+					fmt.Fprintf(os.Stderr, "built %d/%d versions\n", len(times), n)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for k := 1; k <= n; k++ {
+		select {
+		case jobs <- k:
+		case err := <-errs:
+			close(jobs)
+			wg.Wait()
+			return nil, nil, err
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return nil, nil, err
+	default:
+	}
+	return sos, times, nil
+}
+
+func writeModule(src string) error {
+	files := map[string]string{
+		"go.mod": "module example.com/bench\n\ngo 1.22\n",
+		"plugin/main.go": `package main
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"example.com/bench/logic"
+)
+
+func Handler() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]int{"version": logic.Version()})
+	}
+}
+
+func main() {}
+`,
+	}
+	for name, content := range files {
+		p := filepath.Join(src, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	return os.MkdirAll(filepath.Join(src, "logic"), 0o755)
+}
+
+func logicSource(k int) string {
+	return fmt.Sprintf("package logic\n\n%s\nfunc Version() int { return %d }\n", strings.Repeat("//\n", k%50), k)
+}
+
+// host is the measured process: it loads every listed plugin in order.
+func host(list string) error {
+	data, err := os.ReadFile(list)
+	if err != nil {
+		return err
+	}
+	var out []sample
+	for _, so := range strings.Fields(string(data)) {
+		start := time.Now()
+		p, err := plugin.Open(so)
+		d := time.Since(start)
+		if err != nil {
+			return err
+		}
+		if _, err := p.Lookup("Handler"); err != nil {
+			return err
+		}
+		anon, file := rss()
+		out = append(out, sample{Open: d, Anon: anon, File: file})
+	}
+	return json.NewEncoder(os.Stdout).Encode(out)
+}
+
+func rss() (anon, file int64) {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0, 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), ":")
+		fields := strings.Fields(v)
+		if len(fields) == 0 {
+			continue
+		}
+		kb, _ := strconv.ParseInt(fields[0], 10, 64)
+		switch k {
+		case "RssAnon":
+			anon = kb << 10
+		case "RssFile":
+			file = kb << 10
+		}
+	}
+	return anon, file
+}
+
+func medianDur(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func medianInt(v []int64) int64 {
+	s := append([]int64(nil), v...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func report(w *os.File, all [][]sample, at []int, buildTimes []time.Duration, n, runs int) {
+	fmt.Fprintf(w, "%s, %s/%s, %d versions, %d runs; plugin.Open is the median of loads k-2..k+2 of every run, RSS the median across runs\n\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, n, runs)
+	fmt.Fprintln(w, "| reload | plugin.Open | RSS anon | RSS file |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	var opens []time.Duration
+	for _, k := range at {
+		var o []time.Duration
+		var a, f []int64
+		for _, run := range all {
+			// One load is noisy: take the loads around k (k-2..k+2).
+			for i := max(0, k-3); i < min(len(run), k+2); i++ {
+				o = append(o, run[i].Open)
+			}
+			a = append(a, run[k-1].Anon)
+			f = append(f, run[k-1].File)
+		}
+		opens = append(opens, medianDur(o))
+		fmt.Fprintf(w, "| %d | %.2f ms | %.1f MiB | %.1f MiB |\n", k, ms(medianDur(o)), mib(medianInt(a)), mib(medianInt(f)))
+	}
+	if len(opens) >= 2 {
+		fmt.Fprintf(w, "\nplugin.Open at reload %d / reload %d: %.2fx", at[len(at)-1], at[0], float64(opens[len(opens)-1])/float64(opens[0]))
+		for i, k := range at {
+			if k == 10 {
+				fmt.Fprintf(w, "; reload %d / reload 10: %.2fx", at[len(at)-1], float64(opens[len(opens)-1])/float64(opens[i]))
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	var anon, file []int64
+	for _, run := range all {
+		last := run[len(run)-1]
+		anon = append(anon, (last.Anon-run[0].Anon)/int64(len(run)-1))
+		file = append(file, (last.File-run[0].File)/int64(len(run)-1))
+	}
+	fmt.Fprintf(w, "RSS growth per reload (reload 1 to %d): anon %.2f MiB, file %.2f MiB\n", n, mib(medianInt(anon)), mib(medianInt(file)))
+	if len(buildTimes) > 0 {
+		fmt.Fprintf(w, "building one plugin version (warm cache, %d builds): median %.0f ms\n", len(buildTimes), ms(medianDur(buildTimes)))
+	} else {
+		fmt.Fprintln(w, "building one plugin version: all versions were reused from -dir")
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
