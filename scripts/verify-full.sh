@@ -76,8 +76,8 @@ failures() {
 rerun() {
 	local root=$1 pkg=$2 test=$3 args=(-count=1 -short)
 	[ -n "$test" ] && args+=(-run "^$test\$")
-	GOROOT="$root" PATH="$root/bin:$PATH" GOTOOLCHAIN=local GOFLAGS='' GOHOT_PKGCHECK='' \
-		"$root/bin/go" test "${args[@]}" "$pkg" >/dev/null 2>&1
+	(cd "$root/src" && GOROOT="$root" PATH="$root/bin:$PATH" GOTOOLCHAIN=local GOFLAGS='' GOHOT_PKGCHECK='' \
+		"$root/bin/go" test "${args[@]}" "$pkg") >/dev/null 2>&1
 }
 
 step_start "run.bash on gohot ($goroot)"
