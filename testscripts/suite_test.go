@@ -14,10 +14,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/gohot-dev/gohot/internal/cli"
+	"github.com/gohot-dev/gohot/reload"
 )
 
 // TestMain lets scripts run the gohot command (in a subprocess of the test
@@ -25,6 +27,32 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"gohot": func() { os.Exit(cli.Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
+		// waitgen SOCKET N waits (up to a minute) until the host behind the
+		// control socket serves generation N or later.
+		"waitgen": func() {
+			if len(os.Args) != 3 {
+				fmt.Fprintln(os.Stderr, "usage: waitgen SOCKET N")
+				os.Exit(2)
+			}
+			want, err := strconv.Atoi(os.Args[2])
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "waitgen:", err)
+				os.Exit(2)
+			}
+			deadline := time.Now().Add(time.Minute)
+			for {
+				resp, err := reload.Call(context.Background(), os.Args[1], reload.Request{Op: "status"})
+				if err == nil && resp.Generation >= want {
+					fmt.Printf("generation %d\n", resp.Generation)
+					return
+				}
+				if time.Now().After(deadline) {
+					fmt.Fprintf(os.Stderr, "waitgen: no generation %d within a minute (last: %v %v)\n", want, resp, err)
+					os.Exit(1)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		},
 		// truncate FILE SIZE cuts a file short, as an interrupted copy does.
 		"truncate": func() {
 			if len(os.Args) != 3 {

@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"plugin"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,9 +46,10 @@ func main() {
 	points := flag.String("at", "1,10,100,500", "reload `numbers` to report")
 	workers := flag.Int("j", runtime.NumCPU(), "parallel plugin builds")
 	hostMode := flag.String("host-mode", "", "internal: load the plugins listed in this `file` and print samples")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the loads of the first run to `file`")
 	flag.Parse()
 	if *hostMode != "" {
-		if err := host(*hostMode); err != nil {
+		if err := host(*hostMode, *cpuprofile); err != nil {
 			log.Fatal(err)
 		}
 		return
@@ -55,12 +57,12 @@ func main() {
 	if !strings.Contains(runtime.Version(), "-gohot") {
 		log.Fatalf("gohot-bench: built by stock %s, which refuses changed plugins: run it with the gohot toolchain", runtime.Version())
 	}
-	if err := bench(*n, *runs, *dir, *points, *workers); err != nil {
+	if err := bench(*n, *runs, *dir, *points, *workers, *cpuprofile); err != nil {
 		log.Fatal("gohot-bench: ", err)
 	}
 }
 
-func bench(n, runs int, dir, points string, workers int) error {
+func bench(n, runs int, dir, points string, workers int, cpuprofile string) error {
 	var at []int
 	for _, p := range strings.Split(points, ",") {
 		v, err := strconv.Atoi(strings.TrimSpace(p))
@@ -92,7 +94,15 @@ func bench(n, runs int, dir, points string, workers int) error {
 	all := make([][]sample, runs)
 	for r := 0; r < runs; r++ {
 		fmt.Fprintf(os.Stderr, "run %d/%d: loading %d versions in a fresh process\n", r+1, runs, n)
-		out, err := exec.Command(exe, "-host-mode", list).Output()
+		args := []string{"-host-mode", list}
+		if r == 0 && cpuprofile != "" {
+			abs, err := filepath.Abs(cpuprofile)
+			if err != nil {
+				return err
+			}
+			args = append(args, "-cpuprofile", abs)
+		}
+		out, err := exec.Command(exe, args...).Output()
 		if err != nil {
 			return fmt.Errorf("host run %d: %w", r+1, err)
 		}
@@ -210,10 +220,21 @@ func logicSource(k int) string {
 }
 
 // host is the measured process: it loads every listed plugin in order.
-func host(list string) error {
+func host(list, cpuprofile string) error {
 	data, err := os.ReadFile(list)
 	if err != nil {
 		return err
+	}
+	if cpuprofile != "" {
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var out []sample
 	for _, so := range strings.Fields(string(data)) {
@@ -316,4 +337,3 @@ func report(w *os.File, all [][]sample, at []int, buildTimes []time.Duration, n,
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
-
