@@ -204,9 +204,12 @@ if [ "$force" = 0 ] && stamp_ok "$build_dir/stamp"; then
 fi
 
 # --- Environment checks ----------------------------------------------------------
-cc=${CC:-gcc}
-command -v "${cc%% *}" >/dev/null 2>&1 || command -v cc >/dev/null 2>&1 ||
-	die "$EX_ENV" "no C compiler ($cc): plugins need cgo; install gcc (apt-get install gcc) or set CC"
+if [ -n "${CC:-}" ]; then
+	command -v "${CC%% *}" >/dev/null 2>&1 ||
+		die "$EX_ENV" "CC=$CC is not a command: plugins need cgo; set CC to an installed C compiler"
+elif ! command -v gcc >/dev/null 2>&1 && ! command -v cc >/dev/null 2>&1 && ! command -v clang >/dev/null 2>&1; then
+	die "$EX_ENV" "no C compiler (gcc, cc or clang): plugins need cgo; install one (apt-get install gcc) or set CC"
+fi
 mkdir -p "$cache/tmp" "$cache/stock" "$cache/builds" ||
 	die "$EX_ENV" "cannot create the cache $cache: set GOHOT_CACHE to a writable directory"
 free_kb=$(df -Pk "$cache" | awk 'NR == 2 { print $4 }')
@@ -228,7 +231,7 @@ if [ -z "$src_dir" ]; then
 			reason=$(printf '%s\n' "$dl" | sed -n 's/.*"Error": "\(.*\)".*/\1/p' | head -n1)
 			[ -n "$reason" ] || reason=$(printf '%s\n' "$dl" | tail -n1)
 			case $reason in
-			*"unknown revision"* | *"404"* | *"410"* | *"invalid version"*)
+			*"unknown revision"* | *"404"* | *"410"* | *"invalid version"* | *"not available"*)
 				die "$EX_FETCH" "Go $go_version is not a release on the module proxy (go.dev/dl lists releases): $reason" ;;
 			*) die "$EX_FETCH" "cannot download $mod (check the network and GOPROXY): $reason" ;;
 			esac
