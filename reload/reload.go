@@ -148,7 +148,7 @@ func (h *Host) Load(path string) (*Generation, *Report, error) {
 		path = abs
 	}
 	rep := &Report{Path: path}
-	rep.RSSBefore = readRSS()
+	rep.RSSBefore = ReadRSS()
 
 	m, sum, pkgs, err := h.vet(path)
 	if err != nil {
@@ -195,7 +195,7 @@ func (h *Host) Load(path string) (*Generation, *Report, error) {
 		rep.Previous = prev.Seq
 	}
 	rep.Duration = time.Since(start)
-	rep.RSSAfter = readRSS()
+	rep.RSSAfter = ReadRSS()
 	h.logf("reload: %s", rep.Summary())
 	return gen, rep, nil
 }

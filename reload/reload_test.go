@@ -256,7 +256,7 @@ func TestCallWithoutHost(t *testing.T) {
 }
 
 func TestReadRSS(t *testing.T) {
-	r := readRSS()
+	r := ReadRSS()
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		t.Skip("no /proc on this system")
 	}

@@ -75,8 +75,9 @@ func (r *Report) String() string {
 	return b.String()
 }
 
-// readRSS reads VmRSS, RssAnon and RssFile; zeros where /proc is missing.
-func readRSS() RSS {
+// ReadRSS reads this process's VmRSS, RssAnon and RssFile from
+// /proc/self/status; zeros where /proc is missing.
+func ReadRSS() RSS {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return RSS{}

@@ -13,7 +13,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -29,6 +28,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gohot-dev/gohot/reload"
 )
 
 // sample is one load in the host process.
@@ -247,34 +248,10 @@ func host(list, cpuprofile string) error {
 		if _, err := p.Lookup("Handler"); err != nil {
 			return err
 		}
-		anon, file := rss()
-		out = append(out, sample{Open: d, Anon: anon, File: file})
+		r := reload.ReadRSS()
+		out = append(out, sample{Open: d, Anon: r.Anon, File: r.File})
 	}
 	return json.NewEncoder(os.Stdout).Encode(out)
-}
-
-func rss() (anon, file int64) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), ":")
-		fields := strings.Fields(v)
-		if len(fields) == 0 {
-			continue
-		}
-		kb, _ := strconv.ParseInt(fields[0], 10, 64)
-		switch k {
-		case "RssAnon":
-			anon = kb << 10
-		case "RssFile":
-			file = kb << 10
-		}
-	}
-	return anon, file
 }
 
 func medianDur(d []time.Duration) time.Duration {

@@ -25,25 +25,7 @@ func TestRules(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(file), ".txtar")
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			ar, err := txtar.ParseFile(file)
-			require.NoError(t, err)
-			dir := t.TempDir()
-			var want []string
-			for _, f := range ar.Files {
-				if f.Name == "want" {
-					want = strings.Split(strings.TrimSpace(string(f.Data)), "\n")
-					continue
-				}
-				targets := []string{f.Name}
-				if rest, ok := strings.CutPrefix(f.Name, "both/"); ok {
-					targets = []string{"old/" + rest, "new/" + rest}
-				}
-				for _, target := range targets {
-					path := filepath.Join(dir, target)
-					require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o777))
-					require.NoError(t, os.WriteFile(path, f.Data, 0o666))
-				}
-			}
+			dir, want := extract(t, file)
 			require.NotEmpty(t, want, "%s has no want file", file)
 
 			old, err := Load(filepath.Join(dir, "old", "plugin"), Options{})
@@ -70,6 +52,31 @@ func TestRules(t *testing.T) {
 	}
 }
 
+// extract writes a rules fixture's old/ and new/ trees (both/ goes to each)
+// under a temporary directory and returns it with the want lines.
+func extract(t *testing.T, file string) (dir string, want []string) {
+	t.Helper()
+	ar, err := txtar.ParseFile(file)
+	require.NoError(t, err)
+	dir = t.TempDir()
+	for _, f := range ar.Files {
+		if f.Name == "want" {
+			want = strings.Split(strings.TrimSpace(string(f.Data)), "\n")
+			continue
+		}
+		targets := []string{f.Name}
+		if rest, ok := strings.CutPrefix(f.Name, "both/"); ok {
+			targets = []string{"old/" + rest, "new/" + rest}
+		}
+		for _, target := range targets {
+			path := filepath.Join(dir, target)
+			require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o777))
+			require.NoError(t, os.WriteFile(path, f.Data, 0o666))
+		}
+	}
+	return dir, want
+}
+
 func describe(findings []manifest.Finding) string {
 	var b strings.Builder
 	for _, f := range findings {
@@ -82,20 +89,7 @@ func describe(findings []manifest.Finding) string {
 }
 
 func TestFindingPositions(t *testing.T) {
-	dir := t.TempDir()
-	ar, err := txtar.ParseFile("testdata/struct_layout.txtar")
-	require.NoError(t, err)
-	for _, f := range ar.Files {
-		if rest, ok := strings.CutPrefix(f.Name, "both/"); ok {
-			for _, v := range []string{"old/", "new/"} {
-				require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, v+rest)), 0o777))
-				require.NoError(t, os.WriteFile(filepath.Join(dir, v+rest), f.Data, 0o666))
-			}
-		} else if f.Name != "want" {
-			require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, f.Name)), 0o777))
-			require.NoError(t, os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o666))
-		}
-	}
+	dir, _ := extract(t, "testdata/struct_layout.txtar")
 	old, err := Load(filepath.Join(dir, "old", "plugin"), Options{})
 	require.NoError(t, err)
 	new, err := Load(filepath.Join(dir, "new", "plugin"), Options{})
