@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gohot-dev/gohot/internal/pkghash"
 )
 
 // fakeSyms stands in for a loaded plugin.
@@ -299,4 +301,22 @@ func BenchmarkEntryCallParallel(b *testing.B) {
 		}
 		_ = sink
 	})
+}
+
+func TestExplainOpen(t *testing.T) {
+	h := newTestHost()
+	h.self = "/srv/host"
+	pkgs := []pkghash.Package{{Path: "internal/abi", Std: true}, {Path: "example.com/app/logic"}}
+	const prefix = `plugin.Open("v2"): plugin was built with a different version of package `
+
+	t.Setenv("GOHOT_PKGCHECK", "")
+	err := h.explainOpen("/v2.so", pkgs, errors.New(prefix+"internal/abi"))
+	assert.Contains(t, err.Error(), "refused by GOHOT_PKGCHECK=user: its standard package internal/abi differs from this program's, so it was built by another toolchain or with other flags; build it with gohot build --host /srv/host")
+
+	t.Setenv("GOHOT_PKGCHECK", "stock")
+	err = h.explainOpen("/v2.so", pkgs, errors.New(prefix+"example.com/app/logic"))
+	assert.Contains(t, err.Error(), "refused by GOHOT_PKGCHECK=stock, which refuses changed user packages (example.com/app/logic changed); unset it to allow reloads")
+
+	other := errors.New(`plugin.Open("v2"): realpath failed`)
+	assert.ErrorIs(t, h.explainOpen("/v2.so", pkgs, other), other)
 }
