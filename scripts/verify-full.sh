@@ -7,7 +7,7 @@ set -euo pipefail
 
 usage() {
 	cat <<'USAGE'
-Usage: scripts/verify-full.sh --goroot DIR --stock-src DIR [--work DIR]
+Usage: scripts/verify-full.sh --goroot DIR --stock-src DIR [--work DIR] [--run REGEX]
 
 Runs Go's own test suite (run.bash, as go tool dist test -k -json) on the
 gohot toolchain in --goroot and on a stock toolchain built from --stock-src
@@ -19,6 +19,8 @@ blamed on the patch series.
   --goroot DIR     the built gohot GOROOT (with its source)
   --stock-src DIR  a stock GOROOT or source tree of the same Go release
   --work DIR       scratch space (default: a temporary directory)
+  --run REGEX      only the dist tests matching REGEX (go tool dist test
+                   -list names them), on both toolchains
   -h, --help       this text
 
 Note: trees from the golang.org/toolchain module lack api/ and test/, so
@@ -30,12 +32,12 @@ failed, 6 gohot-only failures.
 USAGE
 }
 
-goroot="" stock_src="" work=""
+goroot="" stock_src="" work="" run_re=""
 while [ $# -gt 0 ]; do
 	case $1 in
-	--goroot | --stock-src | --work)
-		[ $# -ge 2 ] || die "$EX_USAGE" "$1 needs a directory"
-		case $1 in --goroot) goroot=$2 ;; --stock-src) stock_src=$2 ;; --work) work=$2 ;; esac
+	--goroot | --stock-src | --work | --run)
+		[ $# -ge 2 ] || die "$EX_USAGE" "$1 needs a value"
+		case $1 in --goroot) goroot=$2 ;; --stock-src) stock_src=$2 ;; --work) work=$2 ;; --run) run_re=$2 ;; esac
 		shift 2
 		;;
 	-h | --help) usage && exit 0 ;;
@@ -63,7 +65,7 @@ step_done
 failures() {
 	local root=$1 log=$2
 	(cd "$root/src" && GOROOT="$root" PATH="$root/bin:$PATH" GOTOOLCHAIN=local GOFLAGS='' GOHOT_PKGCHECK='' \
-		bash run.bash --no-rebuild -k -json) >"$log" 2>&1 || true
+		bash run.bash --no-rebuild -k -json ${run_re:+-run "$run_re"}) >"$log" 2>&1 || true
 	grep '"Action":"fail"' "$log" |
 		sed -n 's/.*"Package":"\([^"]*\)".*/\1/p; ' | sort -u | while read -r pkg; do
 		grep '"Action":"fail"' "$log" | grep -F "\"Package\":\"$pkg\"" |
