@@ -1,6 +1,6 @@
 module example.com/basic
 
-go 1.26.8
+go 1.26.0
 
 require github.com/gohot-dev/gohot v0.0.0
 
