@@ -71,7 +71,10 @@ else
 	goroot=${built[-1]}
 	if command -v go >/dev/null 2>&1 && [ -z "${GOHOT_SAVED_PATH+set}" ]; then
 		path_version=$(GOTOOLCHAIN=local go env GOVERSION 2>/dev/null || true)
-		[ -x "$dir/$path_version-$suffix/bin/go" ] && goroot="$dir/$path_version-$suffix"
+		path_version=${path_version%%-*} # a gohot go on PATH names its release too
+		if [ -x "$dir/$path_version-$suffix/bin/go" ]; then
+			goroot="$dir/$path_version-$suffix"
+		fi
 	fi
 fi
 [ -x "$goroot/bin/go" ] || die "$EX_ENV" "$goroot has no bin/go: rebuild it with ./scripts/build-toolchain.sh --force"
