@@ -66,9 +66,10 @@ failures() {
 	local root=$1 log=$2
 	(cd "$root/src" && GOROOT="$root" PATH="$root/bin:$PATH" GOTOOLCHAIN=local GOFLAGS='' GOHOT_PKGCHECK='' \
 		bash run.bash --no-rebuild -k -json ${run_re:+-run "$run_re"}) >"$log" 2>&1 || true
-	grep '"Action":"fail"' "$log" |
-		sed -n 's/.*"Package":"\([^"]*\)".*/\1/p; ' | sort -u | while read -r pkg; do
-		grep '"Action":"fail"' "$log" | grep -F "\"Package\":\"$pkg\"" |
+	# No failure at all is the good case: grep finding nothing is not an error.
+	{ grep '"Action":"fail"' "$log" || true; } |
+		sed -n 's/.*"Package":"\([^"]*\)".*/\1/p' | sort -u | while read -r pkg; do
+		{ grep '"Action":"fail"' "$log" || true; } | grep -F "\"Package\":\"$pkg\"" |
 			sed -n 's/.*"Test":"\([^"/]*\).*/\1/p' | sort -u | sed "s|^|$pkg\t|"
 		printf '%s\t\n' "$pkg"
 	done | sort -u
@@ -82,11 +83,20 @@ rerun() {
 		"$root/bin/go" test "${args[@]}" "$pkg") >/dev/null 2>&1
 }
 
+# ran LOG NAME: a run.bash that reported no test result at all did not run.
+ran() {
+	grep -q '"Action":"\(pass\|fail\|skip\)"' "$1" ||
+		die "$EX_VERIFY" "run.bash on $2 reported no test results (log: $1)"
+	log "$2: $(grep -c '"Action":"pass","Package":"[^"]*","Elapsed"' "$1") packages passed, $(wc -l <"${1%.json}.fail") failures"
+}
+
 step_start "run.bash on gohot ($goroot)"
 failures "$goroot" "$work/gohot.json" >"$work/gohot.fail"
+ran "$work/gohot.json" gohot
 step_done
 step_start "run.bash on stock ($work/stock)"
 failures "$work/stock" "$work/stock.json" >"$work/stock.fail"
+ran "$work/stock.json" stock
 step_done
 
 log "run.bash failures: gohot $(wc -l <"$work/gohot.fail"), stock $(wc -l <"$work/stock.fail")"
