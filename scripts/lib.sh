@@ -1,5 +1,7 @@
 # shellcheck shell=bash
-# Shared helpers for gohot's scripts. Sourced, never run.
+# Shared helpers for gohot's scripts. Sourced, never run; every script that
+# sources it runs in strict mode, and so does anything defined here.
+set -euo pipefail
 
 GOHOT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 GOHOT_CONF="$GOHOT_ROOT/toolchain/versions.conf"
