@@ -5,12 +5,14 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"plugin"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -322,4 +324,26 @@ func TestExplainOpen(t *testing.T) {
 
 	other := errors.New(`plugin.Open("v2"): realpath failed`)
 	assert.ErrorIs(t, h.explainOpen("/v2.so", pkgs, other), other)
+}
+
+func TestReloadOnSignal(t *testing.T) {
+	h := newTestHost()
+	logged := make(chan string, 1)
+	h.opts.Logf = func(format string, args ...any) {
+		select {
+		case logged <- fmt.Sprintf(format, args...):
+		default:
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	missing := filepath.Join(t.TempDir(), "current.so")
+	h.ReloadOnSignal(ctx, missing, syscall.SIGUSR1)
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGUSR1))
+	select {
+	case msg := <-logged:
+		assert.Contains(t, msg, "reload on user defined signal 1: reload "+missing)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the signal did not trigger a load")
+	}
 }
