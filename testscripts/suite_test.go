@@ -53,6 +53,20 @@ func TestMain(m *testing.M) {
 				time.Sleep(100 * time.Millisecond)
 			}
 		},
+		// waitfile FILE waits (up to a minute) until FILE exists.
+		"waitfile": func() {
+			if len(os.Args) != 2 {
+				fmt.Fprintln(os.Stderr, "usage: waitfile FILE")
+				os.Exit(2)
+			}
+			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				if _, err := os.Stat(os.Args[1]); err == nil {
+					return
+				}
+			}
+			fmt.Fprintf(os.Stderr, "waitfile: %s did not appear within a minute\n", os.Args[1])
+			os.Exit(1)
+		},
 		// truncate FILE SIZE cuts a file short, as an interrupted copy does.
 		"truncate": func() {
 			if len(os.Args) != 3 {

@@ -26,6 +26,7 @@ func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	outDir := fs.String("out", "gohot-versions", "`directory` for the plugin versions built")
 	debounce := fs.Duration("debounce", 300*time.Millisecond, "wait this long after the last change before building")
 	count := fs.Int("count", 0, "exit after this many build attempts (0: run until interrupted)")
+	ready := fs.String("ready", "", "create this `file` once the source is being watched (for scripts that edit it next)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -57,6 +58,11 @@ func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	name := filepath.Base(mustAbs(dir))
 	fmt.Fprintf(stdout, "watching %s (module %s); plugin versions go to %s\n", dir, root, *outDir)
+	if *ready != "" {
+		if err := os.WriteFile(*ready, nil, 0o644); err != nil {
+			return fmt.Errorf("--ready: %w", err)
+		}
+	}
 
 	attempts := 0
 	var timer <-chan time.Time
