@@ -32,6 +32,12 @@ import (
 	"github.com/gohot-dev/gohot/reload"
 )
 
+// hostResult is what one host process reports.
+type hostResult struct {
+	Samples []sample         `json:"samples"`
+	Smaps   map[string]int64 `json:"smaps"` // KiB after the last load, by kind of mapping
+}
+
 // sample is one load in the host process.
 type sample struct {
 	Open time.Duration `json:"open_ns"`
@@ -93,6 +99,7 @@ func bench(n, runs int, dir, points string, workers int, cpuprofile string) erro
 		return err
 	}
 	all := make([][]sample, runs)
+	var smaps []map[string]int64
 	for r := 0; r < runs; r++ {
 		fmt.Fprintf(os.Stderr, "run %d/%d: loading %d versions in a fresh process\n", r+1, runs, n)
 		args := []string{"-host-mode", list}
@@ -107,11 +114,15 @@ func bench(n, runs int, dir, points string, workers int, cpuprofile string) erro
 		if err != nil {
 			return fmt.Errorf("host run %d: %w", r+1, err)
 		}
-		if err := json.Unmarshal(out, &all[r]); err != nil {
+		var res hostResult
+		if err := json.Unmarshal(out, &res); err != nil {
 			return fmt.Errorf("host run %d: %w", r+1, err)
 		}
+		all[r] = res.Samples
+		smaps = append(smaps, res.Smaps)
 	}
 	report(os.Stdout, all, at, buildTimes, n, runs)
+	reportSmaps(os.Stdout, smaps, n)
 	return nil
 }
 
@@ -251,7 +262,60 @@ func host(list, cpuprofile string) error {
 		r := reload.ReadRSS()
 		out = append(out, sample{Open: d, Anon: r.Anon, File: r.File})
 	}
-	return json.NewEncoder(os.Stdout).Encode(out)
+	runtime.GC()
+	return json.NewEncoder(os.Stdout).Encode(hostResult{Samples: out, Smaps: smapsByKind(filepath.Dir(strings.Fields(string(data))[0]))})
+}
+
+// smapsByKind sums /proc/self/smaps by kind of mapping: the plugins' own
+// segments (by permission) and everything else, resident and anonymous.
+func smapsByKind(pluginDir string) map[string]int64 {
+	data, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		return nil
+	}
+	sums := map[string]int64{}
+	kind := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 5 && strings.Contains(f[0], "-") && !strings.HasSuffix(f[0], ":") {
+			kind = "other"
+			if len(f) >= 6 && strings.HasPrefix(f[5], pluginDir+"/") {
+				kind = "plugin " + f[1]
+			}
+			continue
+		}
+		if len(f) >= 2 && (f[0] == "Rss:" || f[0] == "Anonymous:") {
+			v, _ := strconv.ParseInt(f[1], 10, 64)
+			sums[kind+" "+strings.TrimSuffix(strings.ToLower(f[0]), ":")] += v
+		}
+	}
+	return sums
+}
+
+func reportSmaps(w *os.File, runs []map[string]int64, n int) {
+	if len(runs) == 0 || runs[0] == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nmemory by mapping after %d loads, per plugin (median across runs):\n\n", n)
+	fmt.Fprintln(w, "| mapping | resident | anonymous |")
+	fmt.Fprintln(w, "|---|---|---|")
+	kinds := map[string]bool{}
+	for k := range runs[0] {
+		kinds[strings.TrimSuffix(strings.TrimSuffix(k, " rss"), " anonymous")] = true
+	}
+	var names []string
+	for k := range kinds {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		var rss, anon []int64
+		for _, r := range runs {
+			rss = append(rss, r[k+" rss"])
+			anon = append(anon, r[k+" anonymous"])
+		}
+		fmt.Fprintf(w, "| %s | %.0f KiB | %.0f KiB |\n", k, float64(medianInt(rss))/float64(n), float64(medianInt(anon))/float64(n))
+	}
 }
 
 func medianDur(d []time.Duration) time.Duration {
