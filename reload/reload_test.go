@@ -2,6 +2,8 @@ package reload
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
@@ -20,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gohot-dev/gohot/internal/pkghash"
+	"github.com/gohot-dev/gohot/manifest"
 )
 
 // fakeSyms stands in for a loaded plugin.
@@ -346,4 +349,50 @@ func TestReloadOnSignal(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the signal did not trigger a load")
 	}
+}
+
+// TestVetManifestRefusals covers what the manifest beside a plugin can
+// refuse before plugin.Open: another toolchain, an unsafe check, and an
+// unchecked version loaded over a running one.
+func TestVetManifestRefusals(t *testing.T) {
+	path := elfCopy(t, func(b []byte) []byte { return b })
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	sum := sha256.Sum256(data)
+	base := manifest.Manifest{ID: "id1", Plugin: filepath.Base(path), PluginSHA256: hex.EncodeToString(sum[:]),
+		Toolchain: runtime.Version(), Check: manifest.Check{Status: manifest.CheckOK}}
+	tests := []struct {
+		name string
+		edit func(*manifest.Manifest)
+		seq  int
+		want string
+	}{
+		{"other toolchain", func(m *manifest.Manifest) { m.Toolchain = "go1.0-other" }, 0,
+			"built by go1.0-other, this program by " + runtime.Version()},
+		{"unsafe check", func(m *manifest.Manifest) { m.Check = manifest.Check{Status: manifest.CheckUnsafe, Base: "v1.so"} }, 0,
+			"gohot check found unsafe edits against v1.so"},
+		{"unchecked over a running version", func(m *manifest.Manifest) { m.Check.Status = manifest.CheckSkipped }, 1,
+			"built without gohot check (no --base)"},
+		{"corrupt", func(m *manifest.Manifest) { m.PluginSHA256 = strings.Repeat("0", 64) }, 0,
+			"the file does not match its manifest"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := base
+			tc.edit(&m)
+			require.NoError(t, manifest.Write(manifest.PathFor(path), &m))
+			h := newTestHost()
+			h.seq = tc.seq
+			_, _, _, err := h.vet(path)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	// The first version may be unchecked: nothing runs yet to compare with.
+	m := base
+	m.Check.Status = manifest.CheckSkipped
+	require.NoError(t, manifest.Write(manifest.PathFor(path), &m))
+	_, _, _, err = newTestHost().vet(path)
+	require.Error(t, err, "the test binary is no plugin")
+	assert.Contains(t, err.Error(), "not a plugin (ELF type", "it passed every manifest check")
 }

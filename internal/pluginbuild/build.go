@@ -318,7 +318,13 @@ func sameStd(host string, plugin []pkghash.Package) error {
 	if err != nil {
 		return fmt.Errorf("host %s: %w (does it import plugin?)", host, err)
 	}
-	changed, _ := pkghash.Diff(hostPkgs, plugin)
+	return stdMismatch(hostPkgs, plugin)
+}
+
+// stdMismatch names the first standard package whose hash differs between
+// the host and the plugin: the runtime would refuse that load.
+func stdMismatch(host, plugin []pkghash.Package) error {
+	changed, _ := pkghash.Diff(host, plugin)
 	for _, c := range changed {
 		if c.Std {
 			return fmt.Errorf("the plugin's copy of standard package %s differs from the host's: the host was built with settings gohot build cannot mirror (compare go version -m of both)", c.Path)

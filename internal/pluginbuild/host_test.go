@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gohot-dev/gohot/internal/pkghash"
 )
 
 func TestReadHost(t *testing.T) {
@@ -38,4 +40,14 @@ func TestReadHost(t *testing.T) {
 	assert.Equal(t, "1", hs.Env["CGO_ENABLED"])
 	assert.Equal(t, runtime.GOARCH, hs.Env["GOARCH"])
 	assert.NotContains(t, hs.Flags, "-buildmode=exe", "the build mode is the plugin's own")
+}
+
+func TestStdMismatch(t *testing.T) {
+	host := []pkghash.Package{{Path: "runtime", Hash: "aa", Std: true}, {Path: "example.com/app/logic", Hash: "01"}}
+	// A changed user package is what a reload is for.
+	assert.NoError(t, stdMismatch(host, []pkghash.Package{{Path: "runtime", Hash: "aa", Std: true}, {Path: "example.com/app/logic", Hash: "02"}}))
+	// A changed standard package means other settings: refused.
+	err := stdMismatch(host, []pkghash.Package{{Path: "runtime", Hash: "bb", Std: true}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "standard package runtime differs from the host's")
 }
