@@ -3,9 +3,9 @@ package reload
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"debug/elf"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
