@@ -34,13 +34,13 @@ Options:
   -n, --dry-run     print what would be done, change nothing
   -h, --help        this text
 
-Output (for Go 1.26.8 and suffix gohot.3):
-  toolchain/go1.26.8-gohot.3/                         the GOROOT
-  toolchain/dist/go1.26.8-gohot.3.linux-amd64.tar.gz  official go/ layout
-  toolchain/dist/go1.26.8-gohot.3.linux-amd64.tar.gz.sha256
+Output (for Go 1.26.8 and suffix gohot.N from toolchain/versions.conf):
+  toolchain/go1.26.8-gohot.N/                         the GOROOT
+  toolchain/dist/go1.26.8-gohot.N.linux-amd64.tar.gz  official go/ layout
+  toolchain/dist/go1.26.8-gohot.N.linux-amd64.tar.gz.sha256
   toolchain/proxy/                                    a file:// GOPROXY that
-                    serves golang.org/toolchain for GOTOOLCHAIN=go1.26.8-gohot.3
-  toolchain/go1.26.8-gohot.3.env                      what was built, for env.sh
+                    serves golang.org/toolchain for GOTOOLCHAIN=go1.26.8-gohot.N
+  toolchain/go1.26.8-gohot.N.env                      what was built, for env.sh
 
 Builds are cached in $GOHOT_CACHE (default ~/.cache/gohot), keyed by Go
 version and series hash: a re-run with nothing changed takes seconds.
