@@ -34,8 +34,9 @@ import (
 
 // hostResult is what one host process reports.
 type hostResult struct {
-	Samples []sample         `json:"samples"`
-	Smaps   map[string]int64 `json:"smaps"` // KiB after the last load, by kind of mapping
+	Samples  []sample               `json:"samples"`
+	Smaps    map[string]int64       `json:"smaps"` // KiB after the last load, by kind of mapping
+	Sections map[string]sectionStat `json:"sections"`
 }
 
 // sample is one load in the host process.
@@ -100,6 +101,7 @@ func bench(n, runs int, dir, points string, workers int, cpuprofile string) erro
 	}
 	all := make([][]sample, runs)
 	var smaps []map[string]int64
+	var sections []map[string]sectionStat
 	for r := 0; r < runs; r++ {
 		fmt.Fprintf(os.Stderr, "run %d/%d: loading %d versions in a fresh process\n", r+1, runs, n)
 		args := []string{"-host-mode", list}
@@ -120,9 +122,11 @@ func bench(n, runs int, dir, points string, workers int, cpuprofile string) erro
 		}
 		all[r] = res.Samples
 		smaps = append(smaps, res.Smaps)
+		sections = append(sections, res.Sections)
 	}
 	report(os.Stdout, all, at, buildTimes, n, runs)
 	reportSmaps(os.Stdout, smaps, n)
+	reportSections(os.Stdout, sections, n)
 	return nil
 }
 
@@ -263,7 +267,12 @@ func host(list, cpuprofile string) error {
 		out = append(out, sample{Open: d, Anon: r.Anon, File: r.File})
 	}
 	runtime.GC()
-	return json.NewEncoder(os.Stdout).Encode(hostResult{Samples: out, Smaps: smapsByKind(filepath.Dir(strings.Fields(string(data))[0]))})
+	sos := strings.Fields(string(data))
+	sections, err := sectionsResident(sos)
+	if err != nil {
+		return fmt.Errorf("memory by section: %w", err)
+	}
+	return json.NewEncoder(os.Stdout).Encode(hostResult{Samples: out, Smaps: smapsByKind(filepath.Dir(sos[0])), Sections: sections})
 }
 
 // smapsByKind sums /proc/self/smaps by kind of mapping: the plugins' own
