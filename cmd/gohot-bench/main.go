@@ -3,8 +3,9 @@
 // (anonymous and file-backed), and the time to build one plugin version.
 //
 // It generates -n versions of a small plugin whose user package changes in
-// every version (the plugin imports net/http and encoding/json, like a
-// typical service), builds them, then loads all of them in order in a fresh
+// every version (by default the plugin imports net/http and encoding/json,
+// like a typical service; -plugin minimal imports nothing but the changed
+// package), builds them, then loads all of them in order in a fresh
 // process, -runs times, and prints medians across runs. Build it and run it
 // with the gohot toolchain:
 //
@@ -55,6 +56,7 @@ func main() {
 	workers := flag.Int("j", runtime.NumCPU(), "parallel plugin builds")
 	hostMode := flag.String("host-mode", "", "internal: load the plugins listed in this `file` and print samples")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the loads of the first run to `file`")
+	kind := flag.String("plugin", "http", "the plugin to load: `http` (imports net/http and encoding/json) or minimal (only the changed package)")
 	flag.Parse()
 	if *hostMode != "" {
 		if err := host(*hostMode, *cpuprofile); err != nil {
@@ -65,12 +67,16 @@ func main() {
 	if !strings.Contains(runtime.Version(), "-gohot") {
 		log.Fatalf("gohot-bench: built by stock %s, which refuses changed plugins: run it with the gohot toolchain", runtime.Version())
 	}
-	if err := bench(*n, *runs, *dir, *points, *workers, *cpuprofile); err != nil {
+	main, ok := pluginMains[*kind]
+	if !ok {
+		log.Fatalf("gohot-bench: -plugin %q: want http or minimal", *kind)
+	}
+	if err := bench(*n, *runs, *dir, *points, *workers, *cpuprofile, *kind, main); err != nil {
 		log.Fatal("gohot-bench: ", err)
 	}
 }
 
-func bench(n, runs int, dir, points string, workers int, cpuprofile string) error {
+func bench(n, runs int, dir, points string, workers int, cpuprofile, kind, pluginMain string) error {
 	var at []int
 	for _, p := range strings.Split(points, ",") {
 		v, err := strconv.Atoi(strings.TrimSpace(p))
@@ -87,11 +93,11 @@ func bench(n, runs int, dir, points string, workers int, cpuprofile string) erro
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	sos, buildTimes, err := buildVersions(dir, n, workers)
+	sos, buildTimes, err := buildVersions(dir, n, workers, kind, pluginMain)
 	if err != nil {
 		return err
 	}
-	list := filepath.Join(dir, "plugins.txt")
+	list := filepath.Join(dir, "plugins-"+kind+".txt")
 	if err := os.WriteFile(list, []byte(strings.Join(sos, "\n")+"\n"), 0o644); err != nil {
 		return err
 	}
@@ -124,7 +130,7 @@ func bench(n, runs int, dir, points string, workers int, cpuprofile string) erro
 		smaps = append(smaps, res.Smaps)
 		sections = append(sections, res.Sections)
 	}
-	report(os.Stdout, all, at, buildTimes, n, runs)
+	report(os.Stdout, all, at, buildTimes, n, runs, kind)
 	reportSmaps(os.Stdout, smaps, n)
 	reportSections(os.Stdout, sections, n)
 	return nil
@@ -133,7 +139,7 @@ func bench(n, runs int, dir, points string, workers int, cpuprofile string) erro
 // buildVersions writes and builds n versions; version k's logic package
 // returns k and has k comment lines, so every version changes its export
 // data the way a real edit does.
-func buildVersions(dir string, n, workers int) ([]string, []time.Duration, error) {
+func buildVersions(dir string, n, workers int, kind, pluginMain string) ([]string, []time.Duration, error) {
 	sos := make([]string, n)
 	var times []time.Duration
 	var mu sync.Mutex
@@ -141,15 +147,15 @@ func buildVersions(dir string, n, workers int) ([]string, []time.Duration, error
 	errs := make(chan error, workers)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
-		src := filepath.Join(dir, fmt.Sprintf("src%d", w))
-		if err := writeModule(src); err != nil {
+		src := filepath.Join(dir, fmt.Sprintf("src-%s-%d", kind, w))
+		if err := writeModule(src, pluginMain); err != nil {
 			return nil, nil, err
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for k := range jobs {
-				so := filepath.Join(dir, fmt.Sprintf("v%04d.so", k))
+				so := filepath.Join(dir, fmt.Sprintf("%s-v%04d.so", kind, k))
 				sos[k-1] = so
 				if _, err := os.Stat(so); err == nil {
 					continue
@@ -198,10 +204,9 @@ func buildVersions(dir string, n, workers int) ([]string, []time.Duration, error
 	return sos, times, nil
 }
 
-func writeModule(src string) error {
-	files := map[string]string{
-		"go.mod": "module example.com/bench\n\ngo 1.22\n",
-		"plugin/main.go": `package main
+// pluginMains are the plugins' main packages, by -plugin name.
+var pluginMains = map[string]string{
+	"http": `package main
 
 import (
 	"encoding/json"
@@ -218,6 +223,20 @@ func Handler() http.HandlerFunc {
 
 func main() {}
 `,
+	"minimal": `package main
+
+import "example.com/bench/logic"
+
+func Handler() int { return logic.Version() }
+
+func main() {}
+`,
+}
+
+func writeModule(src, pluginMain string) error {
+	files := map[string]string{
+		"go.mod":         "module example.com/bench\n\ngo 1.22\n",
+		"plugin/main.go": pluginMain,
 	}
 	for name, content := range files {
 		p := filepath.Join(src, name)
@@ -342,8 +361,8 @@ func medianInt(v []int64) int64 {
 	return s[len(s)/2]
 }
 
-func report(w *os.File, all [][]sample, at []int, buildTimes []time.Duration, n, runs int) {
-	fmt.Fprintf(w, "%s, %s/%s, %d versions, %d runs; plugin.Open is the median of loads k-2..k+2 of every run, RSS the median across runs\n\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, n, runs)
+func report(w *os.File, all [][]sample, at []int, buildTimes []time.Duration, n, runs int, kind string) {
+	fmt.Fprintf(w, "%s, %s/%s, plugin %s, %d versions, %d runs; plugin.Open is the median of loads k-2..k+2 of every run, RSS the median across runs\n\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, kind, n, runs)
 	fmt.Fprintln(w, "| reload | plugin.Open | RSS anon | RSS file |")
 	fmt.Fprintln(w, "|---|---|---|---|")
 	var opens []time.Duration
