@@ -45,6 +45,7 @@ type sample struct {
 	Open time.Duration `json:"open_ns"`
 	Anon int64         `json:"anon"` // bytes resident after the load
 	File int64         `json:"file"`
+	GC   time.Duration `json:"gc_ns,omitempty"` // a forced GC after this load (median of 3), at report points
 }
 
 func main() {
@@ -59,7 +60,7 @@ func main() {
 	kind := flag.String("plugin", "http", "the plugin to load: `http` (imports net/http and encoding/json) or minimal (only the changed package)")
 	flag.Parse()
 	if *hostMode != "" {
-		if err := host(*hostMode, *cpuprofile); err != nil {
+		if err := host(*hostMode, *cpuprofile, *points); err != nil {
 			log.Fatal(err)
 		}
 		return
@@ -110,7 +111,7 @@ func bench(n, runs int, dir, points string, workers int, cpuprofile, kind, plugi
 	var sections []map[string]sectionStat
 	for r := 0; r < runs; r++ {
 		fmt.Fprintf(os.Stderr, "run %d/%d: loading %d versions in a fresh process\n", r+1, runs, n)
-		args := []string{"-host-mode", list}
+		args := []string{"-host-mode", list, "-at", points}
 		if r == 0 && cpuprofile != "" {
 			abs, err := filepath.Abs(cpuprofile)
 			if err != nil {
@@ -255,7 +256,7 @@ func logicSource(k int) string {
 }
 
 // host is the measured process: it loads every listed plugin in order.
-func host(list, cpuprofile string) error {
+func host(list, cpuprofile, points string) error {
 	data, err := os.ReadFile(list)
 	if err != nil {
 		return err
@@ -271,8 +272,18 @@ func host(list, cpuprofile string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	// Time a forced GC at each report point k, after load k+2: the
+	// plugin.Open figures for k use loads k-2..k+2, which the GC would
+	// disturb.
+	all := strings.Fields(string(data))
+	gcAfter := map[int]bool{}
+	for _, p := range strings.Split(points, ",") {
+		if k, err := strconv.Atoi(strings.TrimSpace(p)); err == nil {
+			gcAfter[min(k+2, len(all))] = true
+		}
+	}
 	var out []sample
-	for _, so := range strings.Fields(string(data)) {
+	for _, so := range all {
 		start := time.Now()
 		p, err := plugin.Open(so)
 		d := time.Since(start)
@@ -283,7 +294,11 @@ func host(list, cpuprofile string) error {
 			return err
 		}
 		r := reload.ReadRSS()
-		out = append(out, sample{Open: d, Anon: r.Anon, File: r.File})
+		smp := sample{Open: d, Anon: r.Anon, File: r.File}
+		if gcAfter[len(out)+1] {
+			smp.GC = forcedGC()
+		}
+		out = append(out, smp)
 	}
 	runtime.GC()
 	sos := strings.Fields(string(data))
@@ -346,6 +361,19 @@ func reportSmaps(w *os.File, runs []map[string]int64, n int) {
 	}
 }
 
+// forcedGC returns the median wall time of three forced collections. Every
+// loaded plugin's data and bss are GC roots, including its copies of
+// package variables that the program binds to the first loaded copy.
+func forcedGC() time.Duration {
+	var d []time.Duration
+	for i := 0; i < 3; i++ {
+		start := time.Now()
+		runtime.GC()
+		d = append(d, time.Since(start))
+	}
+	return medianDur(d)
+}
+
 func medianDur(d []time.Duration) time.Duration {
 	if len(d) == 0 {
 		return 0
@@ -362,14 +390,16 @@ func medianInt(v []int64) int64 {
 }
 
 func report(w *os.File, all [][]sample, at []int, buildTimes []time.Duration, n, runs int, kind string) {
-	fmt.Fprintf(w, "%s, %s/%s, plugin %s, %d versions, %d runs; plugin.Open is the median of loads k-2..k+2 of every run, RSS the median across runs\n\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, kind, n, runs)
-	fmt.Fprintln(w, "| reload | plugin.Open | RSS anon | RSS file |")
-	fmt.Fprintln(w, "|---|---|---|---|")
+	fmt.Fprintf(w, "%s, %s/%s, plugin %s, %d versions, %d runs; plugin.Open is the median of loads k-2..k+2 of every run, RSS the median across runs, forced GC the median of three runtime.GC() after load k+2\n\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, kind, n, runs)
+	fmt.Fprintln(w, "| reload | plugin.Open | RSS anon | RSS file | forced GC |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
 	var opens []time.Duration
 	for _, k := range at {
 		var o []time.Duration
 		var a, f []int64
+		var gc []time.Duration
 		for _, run := range all {
+			gc = append(gc, run[min(k+2, len(run))-1].GC)
 			// One load is noisy: take the loads around k (k-2..k+2).
 			for i := max(0, k-3); i < min(len(run), k+2); i++ {
 				o = append(o, run[i].Open)
@@ -378,7 +408,7 @@ func report(w *os.File, all [][]sample, at []int, buildTimes []time.Duration, n,
 			f = append(f, run[k-1].File)
 		}
 		opens = append(opens, medianDur(o))
-		fmt.Fprintf(w, "| %d | %.2f ms | %.1f MiB | %.1f MiB |\n", k, ms(medianDur(o)), mib(medianInt(a)), mib(medianInt(f)))
+		fmt.Fprintf(w, "| %d | %.2f ms | %.1f MiB | %.1f MiB | %.2f ms |\n", k, ms(medianDur(o)), mib(medianInt(a)), mib(medianInt(f)), ms(medianDur(gc)))
 	}
 	if len(opens) >= 2 {
 		fmt.Fprintf(w, "\nplugin.Open at reload %d / reload %d: %.2fx", at[len(at)-1], at[0], float64(opens[len(opens)-1])/float64(opens[0]))
