@@ -301,7 +301,10 @@ make_progress() {
 		case $line in Building* | Packaging*) log "    $line" ;; esac
 	done
 }
-if ! (cd "$tmp/go/src" && GOROOT_BOOTSTRAP="$bootstrap" GOTOOLCHAIN=local GOFLAGS='' CGO_ENABLED=1 \
+# CGO_ENABLED stays unset: make.bash bakes its value into the toolchain as
+# the default, and an official build leaves the default to detection (cgo
+# on when a C compiler is found), which cmd/go's autocgo test checks.
+if ! (cd "$tmp/go/src" && GOROOT_BOOTSTRAP="$bootstrap" GOTOOLCHAIN=local GOFLAGS='' \
 	bash make.bash -distpack 2>&1) | tee "$tmp/make.log" | make_progress; then
 	tail -n 25 "$tmp/make.log" >&2
 	if [ "$(df -Pk "$tmp" | awk 'NR == 2 { print $4 }')" -lt 102400 ]; then
@@ -315,8 +318,12 @@ step_done
 
 # --- Step 4: verify ----------------------------------------------------------------
 # Tests run from the tree's src/, so no go.mod around (this repository's)
-# gets a say.
-verify_env=(env GOROOT="$tmp/go" PATH="$tmp/go/bin:$PATH" GOTOOLCHAIN=local GOFLAGS='' GOHOT_PKGCHECK='')
+# gets a say. They use a build cache of their own: the go command's cache
+# keys for standard packages leave out GOROOT, so entries made here, which
+# name files under $tmp, would be reused by the installed toolchain after
+# the rename, and go vet would look for the cgo sources of plugin or net
+# under a directory that no longer exists.
+verify_env=(env GOROOT="$tmp/go" PATH="$tmp/go/bin:$PATH" GOTOOLCHAIN=local GOFLAGS='' GOHOT_PKGCHECK='' GOCACHE="$tmp/gocache")
 if [ "$verify" != none ]; then
 	step_start "verify: reload smoke test"
 	(cd "$tmp" && "${verify_env[@]}" "$GOHOT_ROOT/scripts/smoke-test.sh" --goroot "$tmp/go") >"$tmp/smoke.log" 2>&1 ||
@@ -335,8 +342,10 @@ if [ "$verify" = full ]; then
 	step_start "verify: run.bash, patched vs stock"
 	"$GOHOT_ROOT/scripts/verify-full.sh" --goroot "$tmp/go" --stock-src "${stock_goroot:-$src_dir}" --work "$tmp/full" ||
 		die "$EX_VERIFY" "run.bash found failures on $name that stock Go $go_version does not have (see above)"
+	rm -rf "$tmp/full"
 	step_done
 fi
+rm -rf "$tmp/gocache"
 
 # --- Step 5: package -----------------------------------------------------------------
 step_start "package"

@@ -61,10 +61,23 @@ chmod -R u+w "$work/stock"
 	{ tail -n 20 "$work/stock-make.log" >&2; die "$EX_BUILD" "building stock Go from $stock_src failed"; }
 step_done
 
+# cache ROOT: the build cache for ROOT's runs. Each toolchain gets its own,
+# empty at the start: the go command's cache keys for standard packages
+# leave out GOROOT, so entries another copy of the same toolchain made
+# (the build directory before it was installed) name files that are gone.
+cache() {
+	if [ "$1" = "$goroot" ]; then
+		printf '%s/gocache-gohot' "$work"
+	else
+		printf '%s/gocache-stock' "$work"
+	fi
+}
+
 # failures ROOT LOG: run.bash on ROOT; print "package<TAB>test" for each failure.
 failures() {
 	local root=$1 log=$2
-	(cd "$root/src" && GOROOT="$root" PATH="$root/bin:$PATH" GOTOOLCHAIN=local GOFLAGS='' GOHOT_PKGCHECK='' \
+	rm -rf "$(cache "$root")"
+	(cd "$root/src" && GOROOT="$root" PATH="$root/bin:$PATH" GOTOOLCHAIN=local GOFLAGS='' GOHOT_PKGCHECK='' GOCACHE="$(cache "$root")" \
 		bash run.bash --no-rebuild -k -json ${run_re:+-run "$run_re"}) >"$log" 2>&1 || true
 	# No failure at all is the good case: grep finding nothing is not an error.
 	{ grep '"Action":"fail"' "$log" || true; } |
@@ -79,7 +92,7 @@ failures() {
 rerun() {
 	local root=$1 pkg=$2 test=$3 args=(-count=1 -short)
 	[ -n "$test" ] && args+=(-run "^$test\$")
-	(cd "$root/src" && GOROOT="$root" PATH="$root/bin:$PATH" GOTOOLCHAIN=local GOFLAGS='' GOHOT_PKGCHECK='' \
+	(cd "$root/src" && GOROOT="$root" PATH="$root/bin:$PATH" GOTOOLCHAIN=local GOFLAGS='' GOHOT_PKGCHECK='' GOCACHE="$(cache "$root")" \
 		"$root/bin/go" test "${args[@]}" "$pkg") >/dev/null 2>&1
 }
 
