@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"plugin"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"sort"
 	"strconv"
@@ -42,10 +43,11 @@ type hostResult struct {
 
 // sample is one load in the host process.
 type sample struct {
-	Open time.Duration `json:"open_ns"`
-	Anon int64         `json:"anon"` // bytes resident after the load
-	File int64         `json:"file"`
-	GC   time.Duration `json:"gc_ns,omitempty"` // a forced GC after this load (median of 3), at report points
+	Open    time.Duration `json:"open_ns"`
+	Anon    int64         `json:"anon"` // bytes resident after the load
+	File    int64         `json:"file"`
+	GC      time.Duration `json:"gc_ns,omitempty"`   // a forced GC after this load (median of 3), at report points
+	Globals uint64        `json:"globals,omitempty"` // scannable globals (/gc/scan/globals:bytes), at report points
 }
 
 func main() {
@@ -297,6 +299,7 @@ func host(list, cpuprofile, points string) error {
 		smp := sample{Open: d, Anon: r.Anon, File: r.File}
 		if gcAfter[len(out)+1] {
 			smp.GC = forcedGC()
+			smp.Globals = scannableGlobals()
 		}
 		out = append(out, smp)
 	}
@@ -361,6 +364,15 @@ func reportSmaps(w *os.File, runs []map[string]int64, n int) {
 	}
 }
 
+// scannableGlobals is the data and bss the collector scans as roots, in
+// bytes: it grows with every plugin by whatever of the plugin's variables
+// the runtime keeps as roots.
+func scannableGlobals() uint64 {
+	s := []metrics.Sample{{Name: "/gc/scan/globals:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
 // forcedGC returns the median wall time of three forced collections. Every
 // loaded plugin's data and bss are GC roots, including its copies of
 // package variables that the program binds to the first loaded copy.
@@ -391,15 +403,17 @@ func medianInt(v []int64) int64 {
 
 func report(w *os.File, all [][]sample, at []int, buildTimes []time.Duration, n, runs int, kind string) {
 	fmt.Fprintf(w, "%s, %s/%s, plugin %s, %d versions, %d runs; plugin.Open is the median of loads k-2..k+2 of every run, RSS the median across runs, forced GC the median of three runtime.GC() after load k+2\n\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, kind, n, runs)
-	fmt.Fprintln(w, "| reload | plugin.Open | RSS anon | RSS file | forced GC |")
-	fmt.Fprintln(w, "|---|---|---|---|---|")
+	fmt.Fprintln(w, "| reload | plugin.Open | RSS anon | RSS file | forced GC | GC globals |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
 	var opens []time.Duration
 	for _, k := range at {
 		var o []time.Duration
 		var a, f []int64
 		var gc []time.Duration
+		var globals []int64
 		for _, run := range all {
 			gc = append(gc, run[min(k+2, len(run))-1].GC)
+			globals = append(globals, int64(run[min(k+2, len(run))-1].Globals))
 			// One load is noisy: take the loads around k (k-2..k+2).
 			for i := max(0, k-3); i < min(len(run), k+2); i++ {
 				o = append(o, run[i].Open)
@@ -408,7 +422,7 @@ func report(w *os.File, all [][]sample, at []int, buildTimes []time.Duration, n,
 			f = append(f, run[k-1].File)
 		}
 		opens = append(opens, medianDur(o))
-		fmt.Fprintf(w, "| %d | %.2f ms | %.1f MiB | %.1f MiB | %.2f ms |\n", k, ms(medianDur(o)), mib(medianInt(a)), mib(medianInt(f)), ms(medianDur(gc)))
+		fmt.Fprintf(w, "| %d | %.2f ms | %.1f MiB | %.1f MiB | %.2f ms | %.1f MiB |\n", k, ms(medianDur(o)), mib(medianInt(a)), mib(medianInt(f)), ms(medianDur(gc)), mib(medianInt(globals)))
 	}
 	if len(opens) >= 2 {
 		fmt.Fprintf(w, "\nplugin.Open at reload %d / reload %d: %.2fx", at[len(at)-1], at[0], float64(opens[len(opens)-1])/float64(opens[0]))
