@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gohot-dev/gohot/compat"
 	"github.com/gohot-dev/gohot/internal/pkghash"
 	"github.com/gohot-dev/gohot/manifest"
 )
@@ -102,6 +104,9 @@ type Host struct {
 	// required are the checks of the entry points registered with
 	// NewEntry: a version that fails one never becomes current.
 	required []func(*Generation) error
+	// bound are the facts of the process as the loaded generations bind
+	// it (compat.Bound); nil before the first generation with facts.
+	bound *compat.Facts
 }
 
 // New returns a Host for this process. It fails if this program was built
@@ -155,6 +160,10 @@ func (h *Host) Load(path string) (*Generation, *Report, error) {
 		return nil, nil, err
 	}
 	rep.ID = m.idOrEmpty()
+	facts, err := h.checkRunning(path, m.m)
+	if err != nil {
+		return nil, nil, err
+	}
 	rep.Changed, rep.Added = h.changes(pkgs)
 	if m.m != nil {
 		for _, f := range m.m.Check.Findings {
@@ -187,6 +196,9 @@ func (h *Host) Load(path string) (*Generation, *Report, error) {
 	h.byHash[sum] = gen.Seq
 	for _, pkg := range pkgs {
 		h.hashes[pkg.Path] = pkg.Hash
+	}
+	if facts != nil {
+		h.bound = compat.Bound(h.bound, facts)
 	}
 	gen.LoadedAt = time.Now()
 	prev := h.current.Swap(gen)
@@ -271,6 +283,47 @@ func (h *Host) vet(path string) (vetted, string, []pkghash.Package, error) {
 		return fail("already loaded as generation %d: the runtime refuses a plugin twice; rebuild it with gohot build for a new identity", seq)
 	}
 	return v, sum, pkgs, nil
+}
+
+// checkRunning compares the facts in a version's manifest with those of
+// the running process (every generation loaded so far, as compat.Bound
+// merges them) by the rules gohot check applies, and refuses the version
+// if an edit is unsafe against it. A manifest is checked against the base
+// its builder named, which need not be what runs: a version checked
+// against v1 while v2 runs can retype a var v2 added. It returns the
+// version's facts (nil if its manifest has none).
+func (h *Host) checkRunning(path string, m *manifest.Manifest) (*compat.Facts, error) {
+	if m == nil || len(m.Facts) == 0 {
+		return nil, nil
+	}
+	var f compat.Facts
+	if err := json.Unmarshal(m.Facts, &f); err != nil {
+		return nil, fmt.Errorf("reload %s: the manifest's facts are unreadable (%v): rebuild it with gohot build", path, err)
+	}
+	if h.bound == nil {
+		return &f, nil
+	}
+	res := compat.Compare(h.bound, &f)
+	n := res.Count(compat.Unsafe)
+	if n == 0 {
+		return &f, nil
+	}
+	base := m.Check.Base
+	if base == "" {
+		base = "nothing (check skipped)"
+	}
+	running := "the running generation"
+	if cur := h.current.Load(); cur != nil {
+		running = fmt.Sprintf("the running generation %d", cur.Seq)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "reload %s: refused: %d unsafe edits against %s (its manifest was checked against %s); rebuild it with gohot build --base <the running version's manifest>", path, n, running, base)
+	for _, f := range res.Findings {
+		if f.Severity == compat.Unsafe {
+			fmt.Fprintf(&b, "\n  %s: unsafe %s %s: %s", f.Pos, f.Rule, f.Object, f.Message)
+		}
+	}
+	return nil, errors.New(b.String())
 }
 
 func elfMachine() elf.Machine {

@@ -6,6 +6,7 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -21,6 +22,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gohot-dev/gohot/compat"
 	"github.com/gohot-dev/gohot/internal/pkghash"
 	"github.com/gohot-dev/gohot/manifest"
 )
@@ -395,4 +397,51 @@ func TestVetManifestRefusals(t *testing.T) {
 	_, _, _, err = newTestHost().vet(path)
 	require.Error(t, err, "the test binary is no plugin")
 	assert.Contains(t, err.Error(), "not a plugin (ELF type", "it passed every manifest check")
+}
+
+// A version is checked against what the process has loaded: v3, checked
+// against v1, retypes a var v2 added. checkRunning refuses it with gohot
+// check's rule and message; against v1 alone it passes.
+func TestCheckRunning(t *testing.T) {
+	pkg := func(vars map[string]string) json.RawMessage {
+		f := compat.Facts{Main: "example.com/app/plugin", Packages: map[string]*compat.PkgFacts{
+			"example.com/app/logic": {Path: "example.com/app/logic", Vars: map[string]*compat.VarFacts{}},
+		}}
+		for name, typ := range vars {
+			f.Packages["example.com/app/logic"].Vars[name] = &compat.VarFacts{Pos: "logic/logic.go:5", Type: typ}
+		}
+		data, err := json.Marshal(f)
+		require.NoError(t, err)
+		return data
+	}
+	v1 := &manifest.Manifest{Facts: pkg(nil)}
+	v2 := &manifest.Manifest{Facts: pkg(map[string]string{"Table": "map[string]int"}), Check: manifest.Check{Base: "v1.so"}}
+	v3 := &manifest.Manifest{Facts: pkg(map[string]string{"Table": "map[string]string"}), Check: manifest.Check{Base: "v1.so"}}
+
+	h := newTestHost()
+	for i, m := range []*manifest.Manifest{v1, v2} {
+		f, err := h.checkRunning(fmt.Sprintf("v%d.so", i+1), m)
+		require.NoError(t, err)
+		h.bound = compat.Bound(h.bound, f)
+		h.current.Store(&Generation{Seq: i + 1})
+	}
+	_, err := h.checkRunning("v3.so", v3)
+	require.Error(t, err)
+	assert.Equal(t, "reload v3.so: refused: 1 unsafe edits against the running generation 2 (its manifest was checked against v1.so); rebuild it with gohot build --base <the running version's manifest>\n"+
+		"  logic/logic.go:5: unsafe var-type example.com/app/logic.Table: type changed from map[string]int to map[string]string: the var binds to the loaded copy, which holds a map[string]int",
+		err.Error())
+
+	// Against v1 alone, v3 is fine: the refusal comes from v2's var.
+	h = newTestHost()
+	f, err := h.checkRunning("v1.so", v1)
+	require.NoError(t, err)
+	h.bound = compat.Bound(nil, f)
+	_, err = h.checkRunning("v3.so", v3)
+	assert.NoError(t, err)
+
+	// A manifest without facts is not compared; unreadable facts refuse.
+	_, err = h.checkRunning("old.so", &manifest.Manifest{})
+	assert.NoError(t, err)
+	_, err = h.checkRunning("bad.so", &manifest.Manifest{Facts: json.RawMessage(`{"packages": 3}`)})
+	assert.ErrorContains(t, err, "reload bad.so: the manifest's facts are unreadable")
 }

@@ -236,6 +236,13 @@ func params(t *testing.T, tc, gohot, stock toolchain) testscript.Params {
 			env.Setenv("CGO_ENABLED", "1")
 			env.Setenv("GOHOT_PKGCHECK", "")
 			env.Setenv("TOOLCHAIN", tc.version)
+			// Scripts that state a whole expected output per toolchain
+			// name the file want-$TOOLCHAIN_KIND.txt.
+			kind := "stock"
+			if tc.gohot() {
+				kind = "gohot"
+			}
+			env.Setenv("TOOLCHAIN_KIND", kind)
 			env.Setenv("GOHOT_GOROOT", gohot.goroot)
 			env.Setenv("STOCK_GOROOT", stock.goroot)
 			// Scripts that build hosts with package reload require this

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/tools/txtar"
 
+	"github.com/gohot-dev/gohot/compat"
 	"github.com/gohot-dev/gohot/manifest"
 )
 
@@ -32,7 +33,7 @@ func TestRules(t *testing.T) {
 			require.NoError(t, err)
 			new, err := Load(filepath.Join(dir, "new", "plugin"), Options{})
 			require.NoError(t, err)
-			res := Compare(old, new)
+			res := compat.Compare(old, new)
 
 			got := map[string]bool{}
 			severities := map[string]bool{}
@@ -94,7 +95,7 @@ func TestFindingPositions(t *testing.T) {
 	require.NoError(t, err)
 	new, err := Load(filepath.Join(dir, "new", "plugin"), Options{})
 	require.NoError(t, err)
-	res := Compare(old, new)
+	res := compat.Compare(old, new)
 	require.Equal(t, manifest.CheckUnsafe, res.Status())
 	// Positions are file:line relative to the module root of the new source.
 	assert.Equal(t, "logic/logic.go:3", res.Findings[0].Pos)

@@ -1,6 +1,6 @@
-// Package check compares two versions of a plugin's source and says which
-// edits are unsafe to hot-reload over shared state, which will load but stay
-// stale for old code, and what will update.
+// Package check computes the facts of a plugin's source (package compat
+// compares two versions' facts): layouts, signatures and hashes of bodies
+// and initializers, loaded with go/packages and go/types.
 //
 // The rules follow what the testscript suite proves about gohot reloads:
 // code compiled into the new plugin runs its own copies of functions, while
@@ -9,6 +9,8 @@
 package check
 
 import (
+	"github.com/gohot-dev/gohot/compat"
+
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -23,72 +25,6 @@ import (
 	"golang.org/x/tools/go/packages"
 )
 
-// Facts are what a version of the source looks like to shared state and to
-// old code: layouts, signatures, and hashes of bodies and initializers. They
-// are computed from source with go/packages and go/types, and stored in a
-// plugin's manifest so a later check can compare against the loaded version
-// without its source.
-type Facts struct {
-	Main     string               `json:"main"`     // import path of the plugin's main package
-	Entry    []string             `json:"entry"`    // exported funcs of the main package
-	Packages map[string]*PkgFacts `json:"packages"` // user packages the plugin links, by import path
-}
-
-// PkgFacts are the facts of one package.
-type PkgFacts struct {
-	Path     string                 `json:"path"`
-	Types    map[string]*TypeFacts  `json:"types,omitempty"`
-	Vars     map[string]*VarFacts   `json:"vars,omitempty"`
-	Funcs    map[string]*FuncFacts  `json:"funcs,omitempty"` // "F", "T.M", "(*T).M"
-	Consts   map[string]*ConstFacts `json:"consts,omitempty"`
-	InitHash string                 `json:"init_hash"` // init funcs and var initializers
-	InitPos  string                 `json:"init_pos,omitempty"`
-}
-
-// TypeFacts describe a package-level named type.
-type TypeFacts struct {
-	Pos        string            `json:"pos"`
-	Underlying string            `json:"underlying"`
-	Size       int64             `json:"size"`
-	Align      int64             `json:"align"`
-	Fields     []Field           `json:"fields,omitempty"`  // structs
-	Methods    map[string]string `json:"methods,omitempty"` // method set of *T (or the interface's), name -> signature
-	Interface  bool              `json:"interface,omitempty"`
-}
-
-// Field is one struct field and where it lives.
-type Field struct {
-	Name   string `json:"name"`
-	Type   string `json:"type"`
-	Offset int64  `json:"offset"`
-}
-
-// VarFacts describe a package-level var.
-type VarFacts struct {
-	Pos        string `json:"pos"`
-	Type       string `json:"type"`
-	HoldsFuncs bool   `json:"holds_funcs,omitempty"` // its type can hold func values
-}
-
-// FuncFacts describe a package-level func or a method.
-type FuncFacts struct {
-	Pos         string   `json:"pos"`
-	Sig         string   `json:"sig"`
-	BodyHash    string   `json:"body_hash"`
-	Inlinable   bool     `json:"inlinable,omitempty"`  // small enough that the compiler likely inlines it
-	Goroutines  bool     `json:"goroutines,omitempty"` // contains a go statement
-	Method      bool     `json:"method,omitempty"`
-	UsedAsValue bool     `json:"used_as_value,omitempty"` // referenced other than in a call
-	Calls       []string `json:"calls,omitempty"`         // package-qualified funcs it calls directly
-}
-
-// ConstFacts describe a package-level constant.
-type ConstFacts struct {
-	Pos   string `json:"pos"`
-	Type  string `json:"type"`
-	Value string `json:"value"`
-}
-
 // Options control how facts are loaded.
 type Options struct {
 	BuildFlags []string // passed to go list, e.g. -tags
@@ -98,7 +34,7 @@ type Options struct {
 
 // Load computes the facts of the main package in dir and of every
 // non-standard package it imports.
-func Load(dir string, opts Options) (*Facts, error) {
+func Load(dir string, opts Options) (*compat.Facts, error) {
 	cfg := &packages.Config{
 		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes |
 			packages.NeedTypesInfo | packages.NeedImports | packages.NeedDeps | packages.NeedModule |
@@ -136,7 +72,7 @@ func Load(dir string, opts Options) (*Facts, error) {
 		return nil, fmt.Errorf("load %s: no type sizes for GOARCH=%s", dir, goarch)
 	}
 	root := moduleRoot(main, dir)
-	f := &Facts{Main: main.PkgPath, Packages: map[string]*PkgFacts{}}
+	f := &compat.Facts{Main: main.PkgPath, Packages: map[string]*compat.PkgFacts{}}
 	for _, name := range main.Types.Scope().Names() {
 		if fn, ok := main.Types.Scope().Lookup(name).(*types.Func); ok && fn.Exported() {
 			f.Entry = append(f.Entry, main.PkgPath+"."+name)
@@ -173,13 +109,13 @@ func qualifier(p *types.Package) string { return p.Path() }
 
 func typeString(t types.Type) string { return types.TypeString(t, qualifier) }
 
-func pkgFacts(p *packages.Package, sizes types.Sizes, root string) *PkgFacts {
-	pf := &PkgFacts{
+func pkgFacts(p *packages.Package, sizes types.Sizes, root string) *compat.PkgFacts {
+	pf := &compat.PkgFacts{
 		Path:   p.PkgPath,
-		Types:  map[string]*TypeFacts{},
-		Vars:   map[string]*VarFacts{},
-		Funcs:  map[string]*FuncFacts{},
-		Consts: map[string]*ConstFacts{},
+		Types:  map[string]*compat.TypeFacts{},
+		Vars:   map[string]*compat.VarFacts{},
+		Funcs:  map[string]*compat.FuncFacts{},
+		Consts: map[string]*compat.ConstFacts{},
 	}
 	pos := func(at token.Pos) string {
 		position := p.Fset.Position(at)
@@ -198,9 +134,9 @@ func pkgFacts(p *packages.Package, sizes types.Sizes, root string) *PkgFacts {
 			}
 			pf.Types[name] = typeFacts(obj, sizes, pos)
 		case *types.Var:
-			pf.Vars[name] = &VarFacts{Pos: pos(obj.Pos()), Type: typeString(obj.Type()), HoldsFuncs: holdsFuncs(obj.Type(), map[types.Type]bool{})}
+			pf.Vars[name] = &compat.VarFacts{Pos: pos(obj.Pos()), Type: typeString(obj.Type()), HoldsFuncs: holdsFuncs(obj.Type(), map[types.Type]bool{})}
 		case *types.Const:
-			pf.Consts[name] = &ConstFacts{Pos: pos(obj.Pos()), Type: typeString(obj.Type()), Value: obj.Val().ExactString()}
+			pf.Consts[name] = &compat.ConstFacts{Pos: pos(obj.Pos()), Type: typeString(obj.Type()), Value: obj.Val().ExactString()}
 		}
 	}
 	initHash := sha256.New()
@@ -220,7 +156,7 @@ func pkgFacts(p *packages.Package, sizes types.Sizes, root string) *PkgFacts {
 					continue
 				}
 				key := funcKey(fn)
-				pf.Funcs[key] = &FuncFacts{
+				pf.Funcs[key] = &compat.FuncFacts{
 					Pos:        pos(d.Name.Pos()),
 					Sig:        typeString(fn.Type()),
 					BodyHash:   hashText(nodeText(p.Fset, d.Body)),
@@ -243,6 +179,19 @@ func pkgFacts(p *packages.Package, sizes types.Sizes, root string) *PkgFacts {
 						names = append(names, n.Name)
 					}
 					fmt.Fprintf(initHash, "var %s = %s\n", strings.Join(names, ","), nodeText(p.Fset, &ast.CompositeLit{Elts: vs.Values}))
+					for i, n := range vs.Names {
+						vf := pf.Vars[n.Name]
+						if vf == nil {
+							continue
+						}
+						// One value per name, or one multi-value call
+						// for all of them.
+						v := vs.Values[0]
+						if len(vs.Values) == len(vs.Names) {
+							v = vs.Values[i]
+						}
+						vf.InitCode = !staticInit(p.TypesInfo, v)
+					}
 					if pf.InitPos == "" {
 						pf.InitPos = pos(vs.Pos())
 					}
@@ -254,10 +203,10 @@ func pkgFacts(p *packages.Package, sizes types.Sizes, root string) *PkgFacts {
 	return pf
 }
 
-func typeFacts(obj *types.TypeName, sizes types.Sizes, pos func(token.Pos) string) *TypeFacts {
+func typeFacts(obj *types.TypeName, sizes types.Sizes, pos func(token.Pos) string) *compat.TypeFacts {
 	t := obj.Type()
 	under := t.Underlying()
-	tf := &TypeFacts{Pos: pos(obj.Pos()), Underlying: typeString(under)}
+	tf := &compat.TypeFacts{Pos: pos(obj.Pos()), Underlying: typeString(under)}
 	if named, ok := t.(*types.Named); ok && named.TypeParams().Len() > 0 {
 		// Generic types have no size until instantiated; compare their
 		// declarations only.
@@ -272,7 +221,7 @@ func typeFacts(obj *types.TypeName, sizes types.Sizes, pos func(token.Pos) strin
 		}
 		offsets := sizes.Offsetsof(fields)
 		for i, fld := range fields {
-			tf.Fields = append(tf.Fields, Field{Name: fld.Name(), Type: typeString(fld.Type()), Offset: offsets[i]})
+			tf.Fields = append(tf.Fields, compat.Field{Name: fld.Name(), Type: typeString(fld.Type()), Offset: offsets[i]})
 		}
 	}
 	var mset *types.MethodSet
@@ -493,4 +442,59 @@ func funcValueUses(p *packages.Package) map[*types.Func]bool {
 		uses[fn.Origin()] = true
 	}
 	return uses
+}
+
+// staticInit reports whether the compiler writes a package var initialized
+// with e statically (cmd/compile/internal/staticinit), so that the value is
+// in the plugin's data even when the package's init does not run: a
+// constant, nil, a func or func literal, the address of a package var, and
+// composite literals (not maps) and their addresses built of those. It
+// answers false for anything it is not sure of, which makes gohot check
+// ask for an explicit initialization rather than miss a nil var.
+func staticInit(info *types.Info, e ast.Expr) bool {
+	if tv, ok := info.Types[e]; ok && (tv.Value != nil || tv.IsNil()) {
+		return true
+	}
+	switch e := e.(type) {
+	case *ast.ParenExpr:
+		return staticInit(info, e.X)
+	case *ast.FuncLit:
+		// At package level a func literal captures nothing.
+		return true
+	case *ast.Ident:
+		_, isFunc := info.Uses[e].(*types.Func)
+		return isFunc
+	case *ast.SelectorExpr:
+		if sel := info.Selections[e]; sel != nil {
+			return sel.Kind() == types.MethodExpr
+		}
+		_, isFunc := info.Uses[e.Sel].(*types.Func)
+		return isFunc
+	case *ast.UnaryExpr:
+		if e.Op != token.AND {
+			return false
+		}
+		switch x := ast.Unparen(e.X).(type) {
+		case *ast.CompositeLit:
+			return staticInit(info, x)
+		case *ast.Ident:
+			v, ok := info.Uses[x].(*types.Var)
+			return ok && v.Parent() == v.Pkg().Scope()
+		}
+		return false
+	case *ast.CompositeLit:
+		if _, isMap := info.TypeOf(e).Underlying().(*types.Map); isMap {
+			return false
+		}
+		for _, elt := range e.Elts {
+			if kv, ok := elt.(*ast.KeyValueExpr); ok {
+				elt = kv.Value
+			}
+			if !staticInit(info, elt) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/gohot-dev/gohot/compat"
 	"github.com/gohot-dev/gohot/internal/check"
 	"github.com/gohot-dev/gohot/internal/pluginbuild"
 	"github.com/gohot-dev/gohot/manifest"
@@ -69,7 +70,7 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	})
 	if errors.Is(err, pluginbuild.ErrUnsafe) {
 		printFindings(stderr, res)
-		return &exitError{code: 1, err: fmt.Errorf("refused: %d unsafe edits since %s; nothing was written", res.Count(check.Unsafe), *base)}
+		return &exitError{code: 1, err: fmt.Errorf("refused: %d unsafe edits since %s; nothing was written", res.Count(compat.Unsafe), *base)}
 	}
 	if err != nil {
 		return err
@@ -109,20 +110,20 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(struct {
 			Status string `json:"status"`
-			*check.Result
+			*compat.Result
 		}{res.Status(), res}); err != nil {
 			return err
 		}
 	} else {
 		printFindings(stdout, res)
 	}
-	if n := res.Count(check.Unsafe); n > 0 {
+	if n := res.Count(compat.Unsafe); n > 0 {
 		return &exitError{code: 1, err: fmt.Errorf("%d unsafe edits since %s: this version must not be loaded over the running one", n, *base)}
 	}
 	return nil
 }
 
-func printFindings(w io.Writer, res *check.Result) {
+func printFindings(w io.Writer, res *compat.Result) {
 	if res == nil {
 		return
 	}
@@ -136,5 +137,5 @@ func printFindings(w io.Writer, res *check.Result) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Severity, f.Rule, f.Pos, f.Object, f.Message)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%d unsafe, %d stale, %d updates\n", res.Count(check.Unsafe), res.Count(check.Stale), res.Count(check.Update))
+	fmt.Fprintf(w, "%d unsafe, %d stale, %d updates\n", res.Count(compat.Unsafe), res.Count(compat.Stale), res.Count(compat.Update))
 }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
-	"github.com/gohot-dev/gohot/internal/check"
+	"github.com/gohot-dev/gohot/compat"
 	"github.com/gohot-dev/gohot/internal/pluginbuild"
 	"github.com/gohot-dev/gohot/manifest"
 	"github.com/gohot-dev/gohot/reload"
@@ -118,7 +118,7 @@ func buildAndReload(ctx context.Context, stdout, stderr io.Writer, dir, name, ou
 	})
 	if errors.Is(err, pluginbuild.ErrUnsafe) {
 		printFindings(stdout, res)
-		fmt.Fprintf(stdout, "check: refused, %d unsafe edits; generation %d keeps serving\n", res.Count(check.Unsafe), status.Generation)
+		fmt.Fprintf(stdout, "check: refused, %d unsafe edits; generation %d keeps serving\n", res.Count(compat.Unsafe), status.Generation)
 		return
 	}
 	if err != nil {
@@ -126,7 +126,7 @@ func buildAndReload(ctx context.Context, stdout, stderr io.Writer, dir, name, ou
 		return
 	}
 	fmt.Fprintf(stdout, "build: %s (id %s) in %s\n", filepath.Base(out), m.ID, time.Since(start).Round(time.Millisecond))
-	fmt.Fprintf(stdout, "check: %s (%d stale, %d updates)\n", m.Check.Status, res.Count(check.Stale), res.Count(check.Update))
+	fmt.Fprintf(stdout, "check: %s (%d stale, %d updates)\n", m.Check.Status, res.Count(compat.Stale), res.Count(compat.Update))
 	resp, err := reload.Call(ctx, socket, reload.Request{Op: "reload", Path: out})
 	switch {
 	case err != nil:

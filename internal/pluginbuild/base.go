@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/gohot-dev/gohot/compat"
 	"github.com/gohot-dev/gohot/internal/check"
 	"github.com/gohot-dev/gohot/manifest"
 )
@@ -18,7 +19,7 @@ import (
 // the manifest of the running version (a .gohot.json file, or the .so
 // beside it), a directory holding the old source of the same module, or a
 // git revision of the tree the package lives in.
-func LoadBase(ctx context.Context, base string, pkg *listedPackage, opts check.Options) (*check.Facts, error) {
+func LoadBase(ctx context.Context, base string, pkg *listedPackage, opts check.Options) (*compat.Facts, error) {
 	if strings.HasSuffix(base, manifest.Suffix) || strings.HasSuffix(base, ".so") {
 		path := base
 		if strings.HasSuffix(base, ".so") {
@@ -31,7 +32,7 @@ func LoadBase(ctx context.Context, base string, pkg *listedPackage, opts check.O
 		if len(m.Facts) == 0 {
 			return nil, fmt.Errorf("base %s records no facts: rebuild that version with gohot build, or pass its source", path)
 		}
-		var f check.Facts
+		var f compat.Facts
 		if err := json.Unmarshal(m.Facts, &f); err != nil {
 			return nil, fmt.Errorf("base %s: facts: %w", path, err)
 		}
@@ -105,7 +106,7 @@ func gitOutput(ctx context.Context, dir string, args ...string) (string, error) 
 }
 
 // Check compares the package in dir with base, without building.
-func Check(ctx context.Context, dir, base string, opts check.Options) (*check.Result, error) {
+func Check(ctx context.Context, dir, base string, opts check.Options) (*compat.Result, error) {
 	pkg, err := listMain(ctx, dir)
 	if err != nil {
 		return nil, err
@@ -118,7 +119,7 @@ func Check(ctx context.Context, dir, base string, opts check.Options) (*check.Re
 	if err != nil {
 		return nil, err
 	}
-	res := check.Compare(old, newFacts)
+	res := compat.Compare(old, newFacts)
 	res.Base = base
 	return res, nil
 }

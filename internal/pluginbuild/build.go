@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gohot-dev/gohot/compat"
 	"github.com/gohot-dev/gohot/internal/check"
 	"github.com/gohot-dev/gohot/internal/pkghash"
 	"github.com/gohot-dev/gohot/manifest"
@@ -46,7 +47,7 @@ type Options struct {
 var ErrUnsafe = errors.New("gohot check found unsafe edits")
 
 // Build builds one plugin version and returns its manifest.
-func Build(ctx context.Context, opts Options) (*manifest.Manifest, *check.Result, error) {
+func Build(ctx context.Context, opts Options) (*manifest.Manifest, *compat.Result, error) {
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
 	}
@@ -89,14 +90,14 @@ func Build(ctx context.Context, opts Options) (*manifest.Manifest, *check.Result
 	if len(facts.Entry) == 0 {
 		return nil, nil, fmt.Errorf("package %s exports no funcs: a plugin's entry points are the exported funcs of its main package", pkg.ImportPath)
 	}
-	result := &check.Result{}
+	result := &compat.Result{}
 	status := manifest.CheckSkipped
 	if !opts.NoCheck && opts.Base != "" {
 		base, err := LoadBase(ctx, opts.Base, pkg, check.Options{BuildFlags: tagsOnly(flags), Env: env})
 		if err != nil {
 			return nil, nil, err
 		}
-		result = check.Compare(base, facts)
+		result = compat.Compare(base, facts)
 		result.Base = opts.Base
 		status = result.Status()
 		if status == manifest.CheckUnsafe {

@@ -1,4 +1,4 @@
-package check
+package compat
 
 import (
 	"fmt"
@@ -35,6 +35,7 @@ const (
 	RuleBody           = "body"              // changed func body reached from the entry points: updates
 	RuleNew            = "new"               // new declaration
 	RuleSignatureLocal = "local-signature"   // unexported func signature changed, never used as a value
+	RuleNewVarInit     = "new-var-init"      // new var in a loaded package, initialized by code that does not run
 )
 
 // Result is the outcome of comparing two versions.
@@ -143,7 +144,12 @@ func (c *comparer) pkg(op, np *PkgFacts) {
 		nv, ov := np.Vars[name], op.Vars[name]
 		obj := path + "." + name
 		if ov == nil {
-			c.add(Update, RuleNew, nv.Pos, obj, "new var: zero or initialized on load")
+			if nv.InitCode {
+				c.add(Unsafe, RuleNewVarInit, nv.Pos, obj,
+					"new var initialized by code in a package that is already loaded: its init does not run again, so the var stays the zero value (nil for a map, chan, pointer or error); initialize it in GohotOnLoad or on first use")
+			} else {
+				c.add(Update, RuleNew, nv.Pos, obj, "new var: initialized statically on load")
+			}
 			changed = true
 			continue
 		}
@@ -266,12 +272,15 @@ func (c *comparer) fn(path, key string, of, nf *FuncFacts) bool {
 			}
 			c.add(Unsafe, RuleMethodSig, nf.Pos, obj,
 				"method signature changed from %s to %s: calls through interfaces and method values reach the loaded method", of.Sig, nf.Sig)
-		case isExported(name) || nf.UsedAsValue || of.UsedAsValue:
-			c.add(Unsafe, RuleFuncSig, nf.Pos, obj,
-				"signature changed from %s to %s: func values bind to the loaded copy, so new code taking %s as a value would call it with the wrong signature", of.Sig, nf.Sig, key)
+		case nf.UsedAsValue || of.UsedAsValue:
+			// A plugin's func values are its own (patch 0008): new code
+			// takes the new func, old code keeps the old one, each with
+			// the signature it was compiled with.
+			c.add(Update, RuleFuncSig, nf.Pos, obj,
+				"signature changed from %s to %s; func values new code takes have the new one, values old code stored keep calling the old func", of.Sig, nf.Sig)
 		default:
 			c.add(Update, RuleSignatureLocal, nf.Pos, obj,
-				"signature changed from %s to %s; never used as a value, so every caller is compiled with the one it calls", of.Sig, nf.Sig)
+				"signature changed from %s to %s; every caller is compiled with the one it calls", of.Sig, nf.Sig)
 		}
 		return true
 	}
@@ -282,7 +291,7 @@ func (c *comparer) fn(path, key string, of, nf *FuncFacts) bool {
 	switch {
 	case nf.UsedAsValue:
 		c.add(Stale, RuleFuncValue, nf.Pos, obj,
-			"changed, and used as a func value: func values bind to the loaded copy and run the old body; wrap it, func(...) { %s(...) }", key)
+			"changed, and used as a func value: values new code takes run the new body, but values the running version stored (callbacks, handlers) keep running the old one; register them again from GohotOnLoad")
 	case nf.Method:
 		c.add(Stale, RuleIfaceMethod, nf.Pos, obj,
 			"method changed: direct calls in new code run it, calls through an interface (on any value) and method values stored earlier run the old one")

@@ -1,0 +1,75 @@
+package compat
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/gohot-dev/gohot/manifest"
+)
+
+func facts(vars map[string]string, funcs map[string]string) *Facts {
+	pf := &PkgFacts{Path: "example.com/app/logic", Vars: map[string]*VarFacts{}, Funcs: map[string]*FuncFacts{}}
+	for name, typ := range vars {
+		pf.Vars[name] = &VarFacts{Pos: "logic/logic.go:3", Type: typ}
+	}
+	for name, body := range funcs {
+		pf.Funcs[name] = &FuncFacts{Pos: "logic/logic.go:5", Sig: "func()", BodyHash: body}
+	}
+	return &Facts{Main: "example.com/app/plugin", Entry: []string{"example.com/app/logic.Run"},
+		Packages: map[string]*PkgFacts{pf.Path: pf}}
+}
+
+func unsafeFindings(r *Result) []manifest.Finding {
+	var out []manifest.Finding
+	for _, f := range r.Findings {
+		if f.Severity == Unsafe {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// A var that v2 adds and v3, checked against v1, retypes is unsafe against
+// the process that loaded v1 and v2, though v3's own check passed.
+func TestBoundVarAddedThenRetyped(t *testing.T) {
+	v1 := facts(nil, map[string]string{"Run": "a"})
+	v2 := facts(map[string]string{"Table": "map[string]int"}, map[string]string{"Run": "b"})
+	v3 := facts(map[string]string{"Table": "map[string]string"}, map[string]string{"Run": "c"})
+
+	if got := unsafeFindings(Compare(v1, v3)); len(got) != 0 {
+		t.Fatalf("v3 against v1: got unsafe findings %v, want none", got)
+	}
+	got := unsafeFindings(Compare(Bound(Bound(nil, v1), v2), v3))
+	want := []manifest.Finding{{
+		Severity: Unsafe, Rule: RuleVarType, Pos: "logic/logic.go:3", Object: "example.com/app/logic.Table",
+		Message: "type changed from map[string]int to map[string]string: the var binds to the loaded copy, which holds a map[string]int",
+	}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("v3 against v1+v2:\ngot  %+v\nwant %+v", got, want)
+	}
+}
+
+// A var that v2 removes is still bound in the process: v3 bringing it back
+// with another type is unsafe, though v3 against v2 sees a new var.
+func TestBoundVarRemovedThenBack(t *testing.T) {
+	v1 := facts(map[string]string{"Count": "int"}, map[string]string{"Run": "a"})
+	v2 := facts(nil, map[string]string{"Run": "b"})
+	v3 := facts(map[string]string{"Count": "string"}, map[string]string{"Run": "c"})
+
+	if got := unsafeFindings(Compare(v2, v3)); len(got) != 0 {
+		t.Fatalf("v3 against v2: got unsafe findings %v, want none", got)
+	}
+	bound := Bound(Bound(nil, v1), v2)
+	got := unsafeFindings(Compare(bound, v3))
+	if len(got) != 1 || got[0].Rule != RuleVarType || got[0].Object != "example.com/app/logic.Count" {
+		t.Errorf("v3 against v1+v2: got %+v, want one var-type finding for Count", got)
+	}
+	// Funcs are the latest loaded version's: Run's body is compared with v2's.
+	if h := bound.Packages["example.com/app/logic"].Funcs["Run"].BodyHash; h != "b" {
+		t.Errorf("bound Run body hash = %q, want v2's %q", h, "b")
+	}
+	// The inputs are not modified.
+	if _, ok := v2.Packages["example.com/app/logic"].Vars["Count"]; ok {
+		t.Error("Bound added Count to v2's facts")
+	}
+}

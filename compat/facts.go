@@ -1,0 +1,82 @@
+// Package compat decides what loading one version of a plugin's source over
+// another does to a running process: which edits are unsafe over shared
+// state, which load but stay stale for old code, and what updates. gohot
+// check applies it to two versions of the source; the host library applies
+// it, before plugin.Open, to the facts the manifests of the new version and
+// of the loaded generations carry.
+//
+// The rules follow what the testscript suite proves about gohot reloads:
+// code compiled into the new plugin runs its own copies of functions, func
+// literals and func values, while package vars, type descriptors and itabs
+// bind to the first loaded copy, and init state is not redone.
+package compat
+
+// Facts are what a version of the source looks like to shared state and to
+// old code: layouts, signatures, and hashes of bodies and initializers. They
+// are computed from source with go/packages and go/types, and stored in a
+// plugin's manifest so a later check can compare against the loaded version
+// without its source.
+type Facts struct {
+	Main     string               `json:"main"`     // import path of the plugin's main package
+	Entry    []string             `json:"entry"`    // exported funcs of the main package
+	Packages map[string]*PkgFacts `json:"packages"` // user packages the plugin links, by import path
+}
+
+// PkgFacts are the facts of one package.
+type PkgFacts struct {
+	Path     string                 `json:"path"`
+	Types    map[string]*TypeFacts  `json:"types,omitempty"`
+	Vars     map[string]*VarFacts   `json:"vars,omitempty"`
+	Funcs    map[string]*FuncFacts  `json:"funcs,omitempty"` // "F", "T.M", "(*T).M"
+	Consts   map[string]*ConstFacts `json:"consts,omitempty"`
+	InitHash string                 `json:"init_hash"` // init funcs and var initializers
+	InitPos  string                 `json:"init_pos,omitempty"`
+}
+
+// TypeFacts describe a package-level named type.
+type TypeFacts struct {
+	Pos        string            `json:"pos"`
+	Underlying string            `json:"underlying"`
+	Size       int64             `json:"size"`
+	Align      int64             `json:"align"`
+	Fields     []Field           `json:"fields,omitempty"`  // structs
+	Methods    map[string]string `json:"methods,omitempty"` // method set of *T (or the interface's), name -> signature
+	Interface  bool              `json:"interface,omitempty"`
+}
+
+// Field is one struct field and where it lives.
+type Field struct {
+	Name   string `json:"name"`
+	Type   string `json:"type"`
+	Offset int64  `json:"offset"`
+}
+
+// VarFacts describe a package-level var.
+type VarFacts struct {
+	Pos        string `json:"pos"`
+	Type       string `json:"type"`
+	HoldsFuncs bool   `json:"holds_funcs,omitempty"` // its type can hold func values
+	// InitCode: the initializer needs code at run time (a map literal, a
+	// call), which only the package's init runs; the linker cannot write
+	// the value statically.
+	InitCode bool `json:"init_code,omitempty"`
+}
+
+// FuncFacts describe a package-level func or a method.
+type FuncFacts struct {
+	Pos         string   `json:"pos"`
+	Sig         string   `json:"sig"`
+	BodyHash    string   `json:"body_hash"`
+	Inlinable   bool     `json:"inlinable,omitempty"`  // small enough that the compiler likely inlines it
+	Goroutines  bool     `json:"goroutines,omitempty"` // contains a go statement
+	Method      bool     `json:"method,omitempty"`
+	UsedAsValue bool     `json:"used_as_value,omitempty"` // referenced other than in a call
+	Calls       []string `json:"calls,omitempty"`         // package-qualified funcs it calls directly
+}
+
+// ConstFacts describe a package-level constant.
+type ConstFacts struct {
+	Pos   string `json:"pos"`
+	Type  string `json:"type"`
+	Value string `json:"value"`
+}
