@@ -243,11 +243,25 @@ func typeFacts(obj *types.TypeName, sizes types.Sizes, pos func(token.Pos) strin
 
 // holdsFuncs reports whether values of t can hold func values: closures
 // stored there keep running the version that stored them.
+// isStdPath reports whether an import path is a standard library one: no
+// dot in its first element.
+func isStdPath(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
+}
+
 func holdsFuncs(t types.Type, seen map[types.Type]bool) bool {
 	if seen[t] {
 		return false
 	}
 	seen[t] = true
+	if n, ok := t.(*types.Named); ok && n.Obj().Pkg() != nil && isStdPath(n.Obj().Pkg().Path()) {
+		// A standard library struct's func fields (sync.Map's hash
+		// functions) are its own machinery, not values user code stored;
+		// a standard func type (http.HandlerFunc) is one.
+		_, isFunc := n.Underlying().(*types.Signature)
+		return isFunc
+	}
 	switch u := t.Underlying().(type) {
 	case *types.Signature:
 		return true

@@ -48,12 +48,14 @@ func oneDir(fs *flag.FlagSet) (string, error) {
 }
 
 func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("build", "build [-o out.so] [--host BIN] [--base BASE | --no-check] [--allow-dirty] [--json] [DIR]", stderr)
+	fs := newFlagSet("build", "build [-o out.so] [--host BIN] [--base BASE | --no-check] [--clean] [-v] [--json] [DIR]", stderr)
 	out := fs.String("o", "", "the plugin `file` to write (default: <dir name>-<build id>.so in the current directory)")
 	host := fs.String("host", "", "host `binary` whose build settings (flags, tags, GOAMD64, cgo) the plugin must share")
 	base := fs.String("base", "", "check against this `version`: the running version's manifest (.gohot.json or its .so), an old source directory, or a git revision")
 	noCheck := fs.Bool("no-check", false, "do not run gohot check")
-	allowDirty := fs.Bool("allow-dirty", false, "build from a git tree with uncommitted changes (recorded in the manifest)")
+	clean := fs.Bool("clean", false, "refuse a git tree whose Go sources have uncommitted changes (for release builds); without it such a build is recorded as modified, with a warning")
+	verbose := fs.Bool("v", false, "print the go command gohot build runs")
+	fs.Bool("allow-dirty", false, "no effect: a tree with uncommitted changes is built unless --clean is given")
 	asJSON := fs.Bool("json", false, "print the manifest as JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -66,7 +68,7 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return &exitError{code: 2, err: fmt.Errorf("-o %s: a plugin file name ends in .so", *out)}
 	}
 	m, res, err := pluginbuild.Build(ctx, pluginbuild.Options{
-		Dir: dir, Out: *out, Host: *host, Base: *base, NoCheck: *noCheck, AllowDirty: *allowDirty, Stderr: stderr,
+		Dir: dir, Out: *out, Host: *host, Base: *base, NoCheck: *noCheck, Clean: *clean, Verbose: *verbose, Stderr: stderr,
 	})
 	if errors.Is(err, pluginbuild.ErrUnsafe) {
 		printFindings(stderr, res)

@@ -114,7 +114,7 @@ func buildAndReload(ctx context.Context, stdout, stderr io.Writer, dir, name, ou
 	out := filepath.Join(outDir, fmt.Sprintf("%s-%d.so", name, time.Now().UnixNano()))
 	start := time.Now()
 	m, res, err := pluginbuild.Build(ctx, pluginbuild.Options{
-		Dir: dir, Out: out, Host: host, Base: base, AllowDirty: true, Stderr: stderr,
+		Dir: dir, Out: out, Host: host, Base: base, EditLoop: true, Stderr: stderr,
 	})
 	if errors.Is(err, pluginbuild.ErrUnsafe) {
 		printFindings(stdout, res)

@@ -34,13 +34,17 @@ const BuildSymbol = "GohotBuild"
 
 // Options configure one build.
 type Options struct {
-	Dir        string    // the plugin's main package
-	Out        string    // the .so to write; its manifest goes beside it
-	Host       string    // host binary whose settings to mirror (optional)
-	Base       string    // what to check against: a manifest, a directory or a git revision (optional)
-	NoCheck    bool      // skip gohot check
-	AllowDirty bool      // build from a git tree with uncommitted changes
-	Stderr     io.Writer // compiler output and progress
+	Dir     string    // the plugin's main package
+	Out     string    // the .so to write; its manifest goes beside it
+	Host    string    // host binary whose settings to mirror (optional)
+	Base    string    // what to check against: a manifest, a directory or a git revision (optional)
+	NoCheck bool      // skip gohot check
+	Clean   bool      // refuse a git tree whose Go sources have uncommitted changes (release builds)
+	Stderr  io.Writer // compiler output and warnings
+	Verbose bool      // also print the go command it runs
+	// EditLoop: builds of a work in progress (gohot watch); uncommitted
+	// changes are expected, so no warning for them.
+	EditLoop bool
 }
 
 // ErrUnsafe is returned when gohot check refuses the new version.
@@ -79,8 +83,13 @@ func Build(ctx context.Context, opts Options) (*manifest.Manifest, *compat.Resul
 	if err != nil {
 		return nil, nil, err
 	}
-	if src.Modified && !opts.AllowDirty {
-		return nil, nil, fmt.Errorf("%s has uncommitted changes: commit them, or pass --allow-dirty (the manifest then records modified=true)", pkg.Dir)
+	if src.Modified {
+		if opts.Clean {
+			return nil, nil, fmt.Errorf("%s has uncommitted changes to Go sources and --clean was given: commit them, or build without --clean", pkg.Dir)
+		}
+		if !opts.EditLoop {
+			fmt.Fprintf(opts.Stderr, "gohot build: warning: %s has uncommitted changes; the manifest records modified=true\n", pkg.Dir)
+		}
 	}
 
 	facts, err := check.Load(pkg.Dir, check.Options{BuildFlags: tagsOnly(flags), Env: env})
@@ -149,7 +158,9 @@ func Build(ctx context.Context, opts Options) (*manifest.Manifest, *compat.Resul
 	cmd.Env = env
 	cmd.Stdout = opts.Stderr
 	cmd.Stderr = opts.Stderr
-	fmt.Fprintf(opts.Stderr, "gohot build: go %s\n", strings.Join(args, " "))
+	if opts.Verbose {
+		fmt.Fprintf(opts.Stderr, "gohot build: go %s\n", strings.Join(args, " "))
+	}
 	if err := cmd.Run(); err != nil {
 		return nil, nil, fmt.Errorf("go build of %s failed (compiler output above): %w", pkg.ImportPath, err)
 	}
@@ -295,10 +306,14 @@ func describeSource(ctx context.Context, p *listedPackage) (manifest.Source, err
 		return src, nil // not a git tree: the hash identifies the source
 	}
 	src.Revision = strings.TrimSpace(string(rev))
-	status, err := exec.CommandContext(ctx, "git", "-C", root, "status", "--porcelain", "--", ".").Output()
-	if err == nil && len(bytes.TrimSpace(status)) > 0 {
-		src.Modified = true
+	// Only the files the hash covers count: a binary or a log beside the
+	// sources does not make the build "modified". A git that fails here
+	// must not pass for a clean tree.
+	status, err := exec.CommandContext(ctx, "git", "-C", root, "status", "--porcelain", "--", "*.go", "*go.mod", "*go.sum").Output()
+	if err != nil {
+		return src, fmt.Errorf("git status in %s: %w", root, err)
 	}
+	src.Modified = len(bytes.TrimSpace(status)) > 0
 	return src, nil
 }
 
