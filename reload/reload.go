@@ -238,6 +238,11 @@ func (h *Host) vet(path string) (vetted, string, []pkghash.Package, error) {
 		return fail("read: %v", err)
 	}
 	sum := hex.EncodeToString(sha.Sum(nil))
+	// First: a reload of what already runs (SIGHUP on the startup file)
+	// is told so, not refused for something else.
+	if seq, ok := h.byHash[sum]; ok {
+		return fail("already loaded as generation %d: the runtime refuses a plugin twice; rebuild it with gohot build for a new identity", seq)
+	}
 	var v vetted
 	m, err := manifest.ForPlugin(path)
 	switch {
@@ -278,9 +283,6 @@ func (h *Host) vet(path string) (vetted, string, []pkghash.Package, error) {
 	pkgs, err := pkghash.FromELF(ef)
 	if err != nil {
 		return fail("not a Go plugin, or truncated: %v", err)
-	}
-	if seq, ok := h.byHash[sum]; ok {
-		return fail("already loaded as generation %d: the runtime refuses a plugin twice; rebuild it with gohot build for a new identity", seq)
 	}
 	return v, sum, pkgs, nil
 }

@@ -445,3 +445,22 @@ func TestCheckRunning(t *testing.T) {
 	_, err = h.checkRunning("bad.so", &manifest.Manifest{Facts: json.RawMessage(`{"packages": 3}`)})
 	assert.ErrorContains(t, err, "reload bad.so: the manifest's facts are unreadable")
 }
+
+// A file that is already loaded is told so first, whatever else its
+// manifest says: SIGHUP on the startup file of a host whose first
+// version was built without a check.
+func TestVetAlreadyLoadedFirst(t *testing.T) {
+	path := elfCopy(t, func(b []byte) []byte { return b })
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	sum := sha256.Sum256(data)
+	m := manifest.Manifest{ID: "id1", Plugin: filepath.Base(path), PluginSHA256: hex.EncodeToString(sum[:]),
+		Toolchain: runtime.Version(), Check: manifest.Check{Status: manifest.CheckSkipped}}
+	require.NoError(t, manifest.Write(manifest.PathFor(path), &m))
+	h := newTestHost()
+	h.seq = 1
+	h.byHash[hex.EncodeToString(sum[:])] = 1
+	_, _, _, err = h.vet(path)
+	require.Error(t, err)
+	assert.Equal(t, "reload "+path+": already loaded as generation 1: the runtime refuses a plugin twice; rebuild it with gohot build for a new identity", err.Error())
+}

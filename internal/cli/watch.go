@@ -100,22 +100,28 @@ func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // buildAndReload runs one step of the loop. Its failures are printed, not
 // returned: a bad edit must not stop the watch, and never reaches the host.
 func buildAndReload(ctx context.Context, stdout, stderr io.Writer, dir, name, outDir, host, socket string) {
-	base := ""
+	base, running := "", ""
 	status, err := reload.Call(ctx, socket, reload.Request{Op: "status"})
 	if err != nil {
 		fmt.Fprintf(stdout, "reload: skipped: %v\n", err)
 		return
 	}
 	if status.Path != "" {
-		if _, err := os.Stat(manifest.PathFor(status.Path)); err == nil {
-			base = status.Path
+		if m, err := manifest.ForPlugin(status.Path); err == nil {
+			base, running = status.Path, m.Source.Hash
 		}
 	}
 	out := filepath.Join(outDir, fmt.Sprintf("%s-%d.so", name, time.Now().UnixNano()))
 	start := time.Now()
 	m, res, err := pluginbuild.Build(ctx, pluginbuild.Options{
-		Dir: dir, Out: out, Host: host, Base: base, EditLoop: true, Stderr: stderr,
+		Dir: dir, Out: out, Host: host, Base: base, EditLoop: true, SkipSource: running, Stderr: stderr,
 	})
+	if errors.Is(err, pluginbuild.ErrSameSource) {
+		// A save that changed nothing (or an edit undone): a new
+		// generation would cost memory for no change.
+		fmt.Fprintf(stdout, "build: skipped: the source is identical to generation %d's\n", status.Generation)
+		return
+	}
 	if errors.Is(err, pluginbuild.ErrUnsafe) {
 		printFindings(stdout, res)
 		fmt.Fprintf(stdout, "check: refused, %d unsafe edits; generation %d keeps serving\n", res.Count(compat.Unsafe), status.Generation)

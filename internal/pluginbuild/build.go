@@ -45,10 +45,16 @@ type Options struct {
 	// EditLoop: builds of a work in progress (gohot watch); uncommitted
 	// changes are expected, so no warning for them.
 	EditLoop bool
+	// SkipSource: a source hash (manifest.Source.Hash); if the source
+	// hashes to it, Build stops before compiling with ErrSameSource.
+	SkipSource string
 }
 
 // ErrUnsafe is returned when gohot check refuses the new version.
 var ErrUnsafe = errors.New("gohot check found unsafe edits")
+
+// ErrSameSource is returned when the source hashes to Options.SkipSource.
+var ErrSameSource = errors.New("the source is identical to the running version's")
 
 // Build builds one plugin version and returns its manifest.
 func Build(ctx context.Context, opts Options) (*manifest.Manifest, *compat.Result, error) {
@@ -82,6 +88,9 @@ func Build(ctx context.Context, opts Options) (*manifest.Manifest, *compat.Resul
 	src, err := describeSource(ctx, pkg)
 	if err != nil {
 		return nil, nil, err
+	}
+	if opts.SkipSource != "" && src.Hash == opts.SkipSource {
+		return nil, nil, ErrSameSource
 	}
 	if src.Modified {
 		if opts.Clean {
