@@ -36,6 +36,7 @@ const (
 	RuleNew            = "new"               // new declaration
 	RuleSignatureLocal = "local-signature"   // unexported func signature changed, never used as a value
 	RuleNewVarInit     = "new-var-init"      // new var in a loaded package, initialized by code that does not run
+	RuleInitRuns       = "init-runs"         // a loaded package without init work gains some: it runs on load
 )
 
 // Result is the outcome of comparing two versions.
@@ -128,6 +129,10 @@ func sortedKeys[V any](m map[string]V) []string {
 func (c *comparer) pkg(op, np *PkgFacts) {
 	path := np.Path
 	changed := false
+	// The loaded package has no init task: this version's runs on load,
+	// every init func and every var initialized by code, the loaded
+	// ones included.
+	initRuns := !op.InitWork && np.InitWork
 	for _, name := range sortedKeys(np.Types) {
 		nt, ot := np.Types[name], op.Types[name]
 		obj := path + "." + name
@@ -144,14 +149,25 @@ func (c *comparer) pkg(op, np *PkgFacts) {
 		nv, ov := np.Vars[name], op.Vars[name]
 		obj := path + "." + name
 		if ov == nil {
-			if nv.InitCode {
+			switch {
+			case nv.InitTemp:
+				c.add(Unsafe, RuleNewVarInit, nv.Pos, obj,
+					"new var whose value the compiler puts in a numbered static temporary (&T{...}, a slice literal), in a package that is already loaded: the loaded package's temporary of that number, another value of another type, is bound in its place; initialize it in GohotOnLoad or on first use")
+			case nv.InitCode && !initRuns:
 				c.add(Unsafe, RuleNewVarInit, nv.Pos, obj,
 					"new var initialized by code in a package that is already loaded: its init does not run again, so the var stays the zero value (nil for a map, chan, pointer or error); initialize it in GohotOnLoad or on first use")
-			} else {
+			case nv.InitCode:
+				c.add(Update, RuleNew, nv.Pos, obj, "new var: initialized when this version's init runs on load")
+			default:
 				c.add(Update, RuleNew, nv.Pos, obj, "new var: initialized statically on load")
 			}
 			changed = true
 			continue
+		}
+		if initRuns && nv.InitCode {
+			c.add(Unsafe, RuleInitRuns, nv.Pos, obj,
+				"the loaded package had no init work, so this version's init runs on load and assigns %s again: the running value is replaced; initialize it lazily or in GohotOnLoad", name)
+			changed = true
 		}
 		if ov.Type != nv.Type {
 			c.add(Unsafe, RuleVarType, nv.Pos, obj,
@@ -177,7 +193,12 @@ func (c *comparer) pkg(op, np *PkgFacts) {
 			changed = true
 		}
 	}
-	if op.InitHash != np.InitHash {
+	switch {
+	case initRuns:
+		c.add(Stale, RuleInitRuns, np.InitPos, path,
+			"the loaded package had no init work, so this version's init (init funcs and vars initialized by code) runs once on load")
+		changed = true
+	case op.InitHash != np.InitHash:
 		c.add(Stale, RuleInit, np.InitPos, path,
 			"init() or var initializers changed: they do not run again, the loaded package counts as initialized; move the work to an entry point the host calls")
 		changed = true

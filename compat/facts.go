@@ -31,6 +31,12 @@ type PkgFacts struct {
 	Consts   map[string]*ConstFacts `json:"consts,omitempty"`
 	InitHash string                 `json:"init_hash"` // init funcs and var initializers
 	InitPos  string                 `json:"init_pos,omitempty"`
+	// InitWork: the package has init work (an init func, or a var the
+	// compiler initializes with code), so the compiler gives it an init
+	// task. A later version's init task binds to the loaded one and does
+	// not run; a package loaded without one gets the later version's,
+	// which runs on load.
+	InitWork bool `json:"init_work,omitempty"`
 }
 
 // TypeFacts describe a package-level named type.
@@ -60,6 +66,11 @@ type VarFacts struct {
 	// call), which only the package's init runs; the linker cannot write
 	// the value statically.
 	InitCode bool `json:"init_code,omitempty"`
+	// InitTemp: initialized statically, but its value lives in a static
+	// temporary (&T{...}, a slice literal) that the compiler names by a
+	// per-package counter, and which binds like a var to the loaded
+	// package's temporary of the same name.
+	InitTemp bool `json:"init_temp,omitempty"`
 }
 
 // FuncFacts describe a package-level func or a method.

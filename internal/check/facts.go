@@ -149,6 +149,7 @@ func pkgFacts(p *packages.Package, sizes types.Sizes, root string) *compat.PkgFa
 					continue
 				}
 				if d.Recv == nil && d.Name.Name == "init" {
+					pf.InitWork = true
 					fmt.Fprintf(initHash, "init:%s\n", nodeText(p.Fset, d.Body))
 					if pf.InitPos == "" {
 						pf.InitPos = pos(d.Pos())
@@ -190,7 +191,8 @@ func pkgFacts(p *packages.Package, sizes types.Sizes, root string) *compat.PkgFa
 						if len(vs.Values) == len(vs.Names) {
 							v = vs.Values[i]
 						}
-						vf.InitCode = !staticInit(p.TypesInfo, v)
+						static, temp := staticInit(p.TypesInfo, v)
+						vf.InitCode, vf.InitTemp = !static, static && temp
 					}
 					if pf.InitPos == "" {
 						pf.InitPos = pos(vs.Pos())
@@ -200,6 +202,9 @@ func pkgFacts(p *packages.Package, sizes types.Sizes, root string) *compat.PkgFa
 		}
 	}
 	pf.InitHash = hex.EncodeToString(initHash.Sum(nil))
+	for _, v := range pf.Vars {
+		pf.InitWork = pf.InitWork || v.InitCode
+	}
 	return pf
 }
 
@@ -462,53 +467,61 @@ func funcValueUses(p *packages.Package) map[*types.Func]bool {
 // with e statically (cmd/compile/internal/staticinit), so that the value is
 // in the plugin's data even when the package's init does not run: a
 // constant, nil, a func or func literal, the address of a package var, and
-// composite literals (not maps) and their addresses built of those. It
-// answers false for anything it is not sure of, which makes gohot check
-// ask for an explicit initialization rather than miss a nil var.
-func staticInit(info *types.Info, e ast.Expr) bool {
+// composite literals (not maps) and their addresses built of those. temp
+// reports whether the value lives in a static temporary (&T{...}, a slice
+// literal), which the compiler names by a per-package counter. It answers
+// static false for anything it is not sure of, which makes gohot check ask
+// for an explicit initialization rather than miss a nil var.
+func staticInit(info *types.Info, e ast.Expr) (static, temp bool) {
 	if tv, ok := info.Types[e]; ok && (tv.Value != nil || tv.IsNil()) {
-		return true
+		return true, false
 	}
 	switch e := e.(type) {
 	case *ast.ParenExpr:
 		return staticInit(info, e.X)
 	case *ast.FuncLit:
 		// At package level a func literal captures nothing.
-		return true
+		return true, false
 	case *ast.Ident:
 		_, isFunc := info.Uses[e].(*types.Func)
-		return isFunc
+		return isFunc, false
 	case *ast.SelectorExpr:
 		if sel := info.Selections[e]; sel != nil {
-			return sel.Kind() == types.MethodExpr
+			return sel.Kind() == types.MethodExpr, false
 		}
 		_, isFunc := info.Uses[e.Sel].(*types.Func)
-		return isFunc
+		return isFunc, false
 	case *ast.UnaryExpr:
 		if e.Op != token.AND {
-			return false
+			return false, false
 		}
 		switch x := ast.Unparen(e.X).(type) {
 		case *ast.CompositeLit:
-			return staticInit(info, x)
+			static, _ := staticInit(info, x)
+			return static, true
 		case *ast.Ident:
 			v, ok := info.Uses[x].(*types.Var)
-			return ok && v.Parent() == v.Pkg().Scope()
+			return ok && v.Parent() == v.Pkg().Scope(), false
 		}
-		return false
+		return false, false
 	case *ast.CompositeLit:
-		if _, isMap := info.TypeOf(e).Underlying().(*types.Map); isMap {
-			return false
+		switch info.TypeOf(e).Underlying().(type) {
+		case *types.Map:
+			return false, false
+		case *types.Slice:
+			temp = true
 		}
 		for _, elt := range e.Elts {
 			if kv, ok := elt.(*ast.KeyValueExpr); ok {
 				elt = kv.Value
 			}
-			if !staticInit(info, elt) {
-				return false
+			s, t := staticInit(info, elt)
+			if !s {
+				return false, false
 			}
+			temp = temp || t
 		}
-		return true
+		return true, temp
 	}
-	return false
+	return false, false
 }

@@ -67,6 +67,11 @@ func run(addr, socket, game string) error {
 		json.NewEncoder(w).Encode(map[string]any{"scores": scores, "moves": moves, "generation": h.Current().Seq})
 	})
 
+	// Listen first: once the control socket answers, requests are served.
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctl, err := reload.Listen(socket)
@@ -80,10 +85,6 @@ func run(addr, socket, game string) error {
 	}()
 	h.ReloadOnSignal(ctx, game)
 
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
