@@ -19,6 +19,7 @@ import (
 	"go/token"
 	"go/types"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -29,7 +30,7 @@ import (
 type Options struct {
 	BuildFlags []string // passed to go list, e.g. -tags
 	Env        []string // environment for go list (nil: the process's)
-	GOARCH     string   // for sizes and offsets (default amd64)
+	GOARCH     string   // for sizes and offsets (default: GOARCH in Env, else this program's)
 }
 
 // Load computes the facts of the main package in dir and of every
@@ -64,8 +65,13 @@ func Load(dir string, opts Options) (*compat.Facts, error) {
 		return nil, fmt.Errorf("load %s: package %s is not a main package (a plugin needs package main)", dir, main.PkgPath)
 	}
 	goarch := opts.GOARCH
+	for _, kv := range opts.Env {
+		if v, ok := strings.CutPrefix(kv, "GOARCH="); ok && goarch == "" && v != "" {
+			goarch = v
+		}
+	}
 	if goarch == "" {
-		goarch = "amd64"
+		goarch = runtime.GOARCH
 	}
 	sizes := types.SizesFor("gc", goarch)
 	if sizes == nil {
@@ -337,8 +343,10 @@ func hashText(s string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// likelyInlinable approximates the compiler's inlining budget (80 nodes)
-// by counting AST nodes, and excludes what the compiler never inlines.
+// likelyInlinable approximates the compiler's inlining budget (80 IR
+// nodes) with 40 AST nodes, as the IR has more nodes than the AST for the
+// same code (implicit conversions, assignments and calls expand), and
+// excludes what the compiler never inlines.
 func likelyInlinable(d *ast.FuncDecl) bool {
 	if d.Body == nil {
 		return false
