@@ -73,3 +73,28 @@ func TestBoundVarRemovedThenBack(t *testing.T) {
 		t.Error("Bound added Count to v2's facts")
 	}
 }
+
+// A changed func of a package the host links itself: the host's own call
+// sites keep the old body, which check reports with the path.
+func TestHostCallSite(t *testing.T) {
+	v1 := facts(nil, map[string]string{"Save": "a"})
+	v2 := facts(nil, map[string]string{"Save": "b"})
+	v2.Host = []string{"example.com/app/logic"}
+	var got []string
+	for _, f := range Compare(v1, v2).Findings {
+		got = append(got, f.Severity+" "+f.Rule+" "+f.Object)
+	}
+	want := []string{
+		"stale host-call-site example.com/app/logic.Save",
+		"stale unreached example.com/app/logic.Save",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("findings:\ngot  %q\nwant %q", got, want)
+	}
+	v2.Host = nil
+	for _, f := range Compare(v1, v2).Findings {
+		if f.Rule == RuleHostCallSite {
+			t.Errorf("without a host: %+v", f)
+		}
+	}
+}

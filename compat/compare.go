@@ -37,6 +37,7 @@ const (
 	RuleSignatureLocal = "local-signature"   // unexported func signature changed, never used as a value
 	RuleNewVarInit     = "new-var-init"      // new var in a loaded package, initialized by code that does not run
 	RuleInitRuns       = "init-runs"         // a loaded package without init work gains some: it runs on load
+	RuleHostCallSite   = "host-call-site"    // changed func of a package the host links: the host's calls stay old
 )
 
 // Result is the outcome of comparing two versions.
@@ -72,7 +73,10 @@ func (r *Result) Count(severity string) int {
 
 // Compare applies every rule to the change from old to new.
 func Compare(old, new *Facts) *Result {
-	c := &comparer{old: old, new: new, reached: reachable(new)}
+	c := &comparer{old: old, new: new, reached: reachable(new), host: map[string]bool{}}
+	for _, path := range new.Host {
+		c.host[path] = true
+	}
 	var paths []string
 	for path := range new.Packages {
 		if path != new.Main {
@@ -108,6 +112,7 @@ func severityRank(s string) int {
 type comparer struct {
 	old, new *Facts
 	reached  map[string]bool
+	host     map[string]bool // packages the host program links
 	findings []manifest.Finding
 }
 
@@ -319,6 +324,10 @@ func (c *comparer) fn(path, key string, of, nf *FuncFacts) bool {
 	case nf.Inlinable:
 		c.add(Stale, RuleInlined, nf.Pos, obj,
 			"small enough to be inlined: old code that inlined it keeps the old body")
+	}
+	if c.host[path] {
+		c.add(Stale, RuleHostCallSite, nf.Pos, obj,
+			"the host links %s itself: its own call sites of %s (timers, handlers and loops it owns) keep running the old body, while the new version's code runs the new one; call it through an entry point of the plugin, or rebuild the host", path, key)
 	}
 	if nf.Goroutines {
 		c.add(Stale, RuleGoroutine, nf.Pos, obj,

@@ -20,6 +20,10 @@ type Facts struct {
 	Main     string               `json:"main"`     // import path of the plugin's main package
 	Entry    []string             `json:"entry"`    // exported funcs of the main package
 	Packages map[string]*PkgFacts `json:"packages"` // user packages the plugin links, by import path
+	// Host are the user packages the host program links itself (gohot
+	// build --host): its own call sites of their funcs keep the code it
+	// was built with, whatever version is loaded.
+	Host []string `json:"host,omitempty"`
 }
 
 // PkgFacts are the facts of one package.

@@ -90,8 +90,9 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("check", "check --base BASE [--json] [DIR]", stderr)
+	fs := newFlagSet("check", "check --base BASE [--host BIN] [--json] [DIR]", stderr)
 	base := fs.String("base", "", "the running `version`: its manifest (.gohot.json or its .so), an old source directory, or a git revision (required)")
+	host := fs.String("host", "", "the host `program`: changed funcs of packages it links itself are reported, its own call sites keep the old code")
 	asJSON := fs.Bool("json", false, "print the findings as JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -103,7 +104,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *base == "" {
 		return &exitError{code: 2, err: errors.New("--base is required: the manifest of the running version, an old source directory or a git revision")}
 	}
-	res, err := pluginbuild.Check(ctx, dir, *base, check.Options{})
+	res, err := pluginbuild.Check(ctx, dir, *base, *host, check.Options{})
 	if err != nil {
 		return err
 	}

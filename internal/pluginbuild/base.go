@@ -105,8 +105,9 @@ func gitOutput(ctx context.Context, dir string, args ...string) (string, error) 
 	return strings.TrimSpace(string(out)), err
 }
 
-// Check compares the package in dir with base, without building.
-func Check(ctx context.Context, dir, base string, opts check.Options) (*compat.Result, error) {
+// Check compares the package in dir with base, without building. host,
+// if not empty, is the host program: its own packages' call sites stay old.
+func Check(ctx context.Context, dir, base, host string, opts check.Options) (*compat.Result, error) {
 	pkg, err := listMain(ctx, dir)
 	if err != nil {
 		return nil, err
@@ -114,6 +115,11 @@ func Check(ctx context.Context, dir, base string, opts check.Options) (*compat.R
 	newFacts, err := check.Load(pkg.Dir, opts)
 	if err != nil {
 		return nil, err
+	}
+	if host != "" {
+		if newFacts.Host, err = HostPackages(host); err != nil {
+			return nil, err
+		}
 	}
 	old, err := LoadBase(ctx, base, pkg, opts)
 	if err != nil {

@@ -108,6 +108,11 @@ func Build(ctx context.Context, opts Options) (*manifest.Manifest, *compat.Resul
 	if len(facts.Entry) == 0 {
 		return nil, nil, fmt.Errorf("package %s exports no funcs: a plugin's entry points are the exported funcs of its main package", pkg.ImportPath)
 	}
+	if opts.Host != "" {
+		if facts.Host, err = HostPackages(opts.Host); err != nil {
+			return nil, nil, err
+		}
+	}
 	result := &compat.Result{}
 	status := manifest.CheckSkipped
 	if !opts.NoCheck && opts.Base != "" {

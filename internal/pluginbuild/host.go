@@ -3,7 +3,10 @@ package pluginbuild
 import (
 	"debug/buildinfo"
 	"fmt"
+	"sort"
 	"strings"
+
+	"github.com/gohot-dev/gohot/internal/pkghash"
 )
 
 // HostSettings are the build settings a plugin must share with its host so
@@ -68,4 +71,21 @@ func ReadHost(path, toolchain string) (*HostSettings, error) {
 		}
 	}
 	return hs, nil
+}
+
+// HostPackages returns the user (not standard library) packages the host
+// program at path links, sorted.
+func HostPackages(path string) ([]string, error) {
+	pkgs, err := pkghash.Read(path)
+	if err != nil {
+		return nil, fmt.Errorf("host %s: %w", path, err)
+	}
+	var out []string
+	for _, p := range pkgs {
+		if !p.Std && p.Path != "main" {
+			out = append(out, p.Path)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }
