@@ -47,34 +47,34 @@ if [ "${#trees[@]}" -eq 0 ]; then
 fi
 
 [ -n "$(patch_files)" ] || die "$EX_PATCH" "patches/ holds no .patch files"
-for b in $(all_patch_files); do
+while IFS= read -r b; do
 	p="$GOHOT_ROOT/patches/$b"
 	grep -q '^Subject: ' "$p" || die "$EX_PATCH" "$b has no Subject: export it with scripts/refresh-patches.sh"
 	for section in 'What:' 'Why:' 'Upstream tests adjusted' 'Go versions:'; do
 		grep -q "^$section" "$p" || die "$EX_PATCH" "$b's header lacks '$section' (see patches/README.md)"
 	done
-done
+done < <(all_patch_files)
 want=$(conf series_sha256)
 got=$(patches_sha256)
 [ "$got" = "$want" ] || die "$EX_PATCH" "patches/ changed (series $got) but toolchain/versions.conf records $want: re-export with scripts/refresh-patches.sh and bump the suffix"
 
 for tree in "${trees[@]}"; do
 	version=$(head -n1 "$tree/VERSION")
-	series=$(patch_files "$(goroot_version "$tree")")
+	mapfile -t series < <(patch_files "$(goroot_version "$tree")")
 	tmp=$(mktemp -d)
 	# Copy only what the series touches: enough for git apply --check.
-	for f in $(printf '%s\n' "$series" | xargs sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' | sort -u); do
+	while IFS= read -r f; do
 		if [ -f "$tree/$f" ]; then
 			mkdir -p "$tmp/$(dirname "$f")"
 			cp "$tree/$f" "$tmp/$f"
 		fi
-	done
-	for p in $series; do
+	done < <(sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "${series[@]}" | sort -u)
+	for p in "${series[@]}"; do
 		if ! err=$(cd "$tmp" && GIT_CEILING_DIRECTORIES="$tmp" git apply --whitespace=nowarn "$p" 2>&1); then
 			rm -rf "$tmp"
 			die "$EX_PATCH" "patch ${p#"$GOHOT_ROOT"/} does not apply to $version ($tree): $(printf '%s\n' "$err" | head -n1)"
 		fi
 	done
 	rm -rf "$tmp"
-	log "ok: $(printf '%s\n' "$series" | wc -l) patches apply to $version"
+	log "ok: ${#series[@]} patches apply to $version"
 done

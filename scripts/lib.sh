@@ -62,14 +62,15 @@ patch_files() {
 	if [ $# -ge 1 ]; then
 		minor=$(go_minor "$1")
 	fi
-	for f in $(find "$GOHOT_ROOT/patches" -maxdepth 1 -name '*.patch' | LC_ALL=C sort); do
+	# One path per line, read whole: the checkout's path may hold spaces.
+	while IFS= read -r f; do
 		b=$(basename "$f")
 		if [ -n "$minor" ] && [ -f "$GOHOT_ROOT/patches/go$minor/$b" ]; then
 			printf '%s\n' "$GOHOT_ROOT/patches/go$minor/$b"
 		else
 			printf '%s\n' "$f"
 		fi
-	done
+	done < <(find "$GOHOT_ROOT/patches" -maxdepth 1 -name '*.patch' | LC_ALL=C sort)
 }
 
 # all_patch_files: every patch, variants included.
@@ -81,20 +82,20 @@ all_patch_files() {
 # (names and contents): the cache key of a build.
 series_sha256() {
 	local f
-	for f in $(patch_files "$1"); do
+	while IFS= read -r f; do
 		printf '%s\n' "${f#"$GOHOT_ROOT"/patches/}"
 		cat "$f"
-	done | sha256sum | cut -d' ' -f1
+	done < <(patch_files "$1") | sha256sum | cut -d' ' -f1
 }
 
 # patches_sha256: a hash of every patch file, variants included: what
 # toolchain/versions.conf records.
 patches_sha256() {
 	local f
-	for f in $(all_patch_files); do
+	while IFS= read -r f; do
 		printf '%s\n' "$f"
 		cat "$GOHOT_ROOT/patches/$f"
-	done | sha256sum | cut -d' ' -f1
+	done < <(all_patch_files) | sha256sum | cut -d' ' -f1
 }
 
 # version_ge A B: whether Go version A (1.X.Y) is at least B.

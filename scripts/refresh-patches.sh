@@ -83,8 +83,8 @@ git_q commit -q -m "base: $(head -n1 "$dir/VERSION")"
 git_q tag gohot-base
 step_done
 step_start "git am -3 the series"
-# shellcheck disable=SC2046 # one argument per patch file
-if ! git_q am -q -3 $(patch_files "$(goroot_version "$dir")"); then
+mapfile -t series < <(patch_files "$(goroot_version "$dir")")
+if ! git_q am -q -3 "${series[@]}"; then
 	die "$EX_PATCH" "git am stopped in $dir: resolve there, git am --continue, then '$0 export --dir $dir'"
 fi
 step_done
