@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/gohot-dev/gohot/internal/pkghash"
+	"github.com/gohot-dev/gohot/pkghash"
 )
 
 // Format is the manifest format version this package writes.

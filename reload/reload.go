@@ -26,8 +26,8 @@ import (
 	"time"
 
 	"github.com/gohot-dev/gohot/compat"
-	"github.com/gohot-dev/gohot/internal/pkghash"
 	"github.com/gohot-dev/gohot/manifest"
+	"github.com/gohot-dev/gohot/pkghash"
 )
 
 // HookSymbol is the optional entry point a plugin version exports to run

@@ -23,8 +23,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gohot-dev/gohot/compat"
-	"github.com/gohot-dev/gohot/internal/pkghash"
 	"github.com/gohot-dev/gohot/manifest"
+	"github.com/gohot-dev/gohot/pkghash"
 )
 
 // fakeSyms stands in for a loaded plugin.

@@ -24,8 +24,8 @@ import (
 
 	"github.com/gohot-dev/gohot/compat"
 	"github.com/gohot-dev/gohot/internal/check"
-	"github.com/gohot-dev/gohot/internal/pkghash"
 	"github.com/gohot-dev/gohot/manifest"
+	"github.com/gohot-dev/gohot/pkghash"
 )
 
 // BuildSymbol is the exported var gohot build adds to every plugin version;

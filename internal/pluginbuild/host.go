@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gohot-dev/gohot/internal/pkghash"
+	"github.com/gohot-dev/gohot/pkghash"
 )
 
 // HostSettings are the build settings a plugin must share with its host so

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gohot-dev/gohot/internal/pkghash"
+	"github.com/gohot-dev/gohot/pkghash"
 )
 
 func TestReadHost(t *testing.T) {
