@@ -1,4 +1,6 @@
-package arena_test
+// Package docs_test runs the walk-throughs of the project's READMEs and
+// guides exactly as written.
+package docs_test
 
 import (
 	"bytes"
@@ -18,24 +20,42 @@ import (
 // curl ARGS    # ANSWER.
 var curlLine = regexp.MustCompile(`^(curl .*?)\s+# (.+)$`)
 
-// TestREADMEWalkthrough runs the sh blocks of README.md's walk-through, in
-// order, in one bash, in a copy of the repository (so the edits it makes
-// and the files it builds stay there), with the toolchains the repository
-// has built. Every curl line must print exactly the answer its comment
-// gives.
-func TestREADMEWalkthrough(t *testing.T) {
+// TestArenaWalkthrough runs examples/arena/README.md's walk-through.
+func TestArenaWalkthrough(t *testing.T) {
+	runWalkthrough(t, "../examples/arena/README.md", "## Walk-through\n", nil)
+}
+
+// TestPortingWalkthrough runs docs/porting.md's walk-through. It works in
+// /tmp/kv-port, as the guide says, starting empty.
+func TestPortingWalkthrough(t *testing.T) {
+	runWalkthrough(t, "porting.md", "## Walk-through\n", func() {
+		if err := os.RemoveAll("/tmp/kv-port"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// runWalkthrough runs the sh blocks of the section of a Markdown file, in
+// order, in one bash, from the root of a copy of the repository (so the
+// edits it makes and the files it builds stay there), with the toolchains
+// the repository has built. Every curl line that ends in a comment must
+// print exactly what the comment says.
+func runWalkthrough(t *testing.T, doc, section string, prepare func()) {
 	if testing.Short() {
-		t.Skip("builds the server and three plugin versions")
+		t.Skip("builds a server and plugin versions")
 	}
-	root, err := filepath.Abs("../..")
+	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile("README.md")
+	text, err := os.ReadFile(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := walkthroughBlocks(t, string(readme))
+	blocks := walkthroughBlocks(t, string(text), section)
+	if prepare != nil {
+		prepare()
+	}
 
 	copyDir := filepath.Join(t.TempDir(), "repo with space")
 	copyRepo(t, root, copyDir)
@@ -48,8 +68,8 @@ func TestREADMEWalkthrough(t *testing.T) {
 			if m := curlLine.FindStringSubmatch(line); m != nil {
 				// Run the command as written; compare what it printed.
 				fmt.Fprintf(&script, "out=$(%s -sS)\n", m[1])
-				fmt.Fprintf(&script, "[ \"$out\" = %q ] || { echo \"README line: %s\" >&2; echo \"printed: $out\" >&2; exit 1; }\n",
-					m[2], strings.ReplaceAll(line, `"`, `\"`))
+				fmt.Fprintf(&script, "[ \"$out\" = %s ] || { echo %s >&2; echo \"printed: $out\" >&2; exit 1; }\n",
+					shellQuote(m[2]), shellQuote("line: "+line))
 				continue
 			}
 			script.WriteString(line + "\n")
@@ -59,7 +79,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-c", script.String())
-	// Its own process group: the server it starts in the background is
+	// Its own process group: a server it starts in the background is
 	// stopped with it whatever happens.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
@@ -70,20 +90,25 @@ func TestREADMEWalkthrough(t *testing.T) {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
 	if err != nil {
-		t.Fatalf("the walk-through failed: %v\n%s", err, out.String())
+		t.Fatalf("the walk-through of %s failed: %v\n%s", doc, err, out.String())
 	}
 	t.Logf("walk-through output:\n%s", out.String())
 }
 
-// walkthroughBlocks returns the bodies of the ```sh blocks between
-// "## Walk-through" and the next section.
-func walkthroughBlocks(t *testing.T, readme string) []string {
+// shellQuote quotes s for bash, in single quotes.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// walkthroughBlocks returns the bodies of the ```sh blocks between the
+// heading and the next section.
+func walkthroughBlocks(t *testing.T, text, heading string) []string {
 	t.Helper()
-	start := strings.Index(readme, "## Walk-through\n")
+	start := strings.Index(text, heading)
 	if start < 0 {
-		t.Fatal("README.md has no ## Walk-through section")
+		t.Fatalf("no %q section", strings.TrimSpace(heading))
 	}
-	section := readme[start+1:]
+	section := text[start+1:]
 	if end := strings.Index(section, "\n## "); end >= 0 {
 		section = section[:end]
 	}
