@@ -66,7 +66,7 @@ if [ -n "$want" ]; then
 	goroot="$dir/go$want-$suffix"
 	[ -x "$goroot/bin/go" ] || die "$EX_ENV" "gohot for Go $want is not built: run ./scripts/build-toolchain.sh --go $want"
 else
-	mapfile -t built < <(find "$dir" -maxdepth 1 -type d -name "go*-$suffix" 2>/dev/null | sort -V)
+	mapfile -t built < <(find -L "$dir" -maxdepth 1 -type d -name "go*-$suffix" 2>/dev/null | sort -V)
 	[ "${#built[@]}" -gt 0 ] || die "$EX_ENV" "no gohot toolchain in $dir: run ./scripts/build-toolchain.sh"
 	goroot=${built[-1]}
 	if command -v go >/dev/null 2>&1 && [ -z "${GOHOT_SAVED_PATH+set}" ]; then
