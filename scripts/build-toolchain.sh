@@ -267,12 +267,12 @@ step_done
 
 # --- Step 2: apply the series --------------------------------------------------
 step_start "apply $(patch_files "$go_version" | wc -l) patches"
-for p in $(patch_files "$go_version"); do
+while IFS= read -r p; do
 	log "+ git apply ${p#"$GOHOT_ROOT"/}"
 	if ! err=$(cd "$tmp/go" && GIT_CEILING_DIRECTORIES="$tmp" git apply --whitespace=nowarn "$p" 2>&1); then
 		die "$EX_PATCH" "patch ${p#"$GOHOT_ROOT"/} does not apply to Go $go_version: $(printf '%s\n' "$err" | head -n1) (see patches/README.md to refresh the series)"
 	fi
-done
+done < <(patch_files "$go_version")
 # VERSION with the suffix, before make.bash, so go version, runtime.Version()
 # and the packaged archives all carry it.
 {
