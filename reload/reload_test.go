@@ -357,12 +357,7 @@ func TestReloadOnSignal(t *testing.T) {
 // refuse before plugin.Open: another toolchain, an unsafe check, and an
 // unchecked version loaded over a running one.
 func TestVetManifestRefusals(t *testing.T) {
-	path := elfCopy(t, func(b []byte) []byte { return b })
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	sum := sha256.Sum256(data)
-	base := manifest.Manifest{ID: "id1", Plugin: filepath.Base(path), PluginSHA256: hex.EncodeToString(sum[:]),
-		Toolchain: runtime.Version(), Check: manifest.Check{Status: manifest.CheckOK}}
+	path, base := fileWithManifest(t)
 	tests := []struct {
 		name string
 		edit func(*manifest.Manifest)
@@ -394,7 +389,7 @@ func TestVetManifestRefusals(t *testing.T) {
 	m := base
 	m.Check.Status = manifest.CheckSkipped
 	require.NoError(t, manifest.Write(manifest.PathFor(path), &m))
-	_, _, _, err = newTestHost().vet(path)
+	_, _, _, err := newTestHost().vet(path)
 	require.Error(t, err, "the test binary is no plugin")
 	assert.Contains(t, err.Error(), "not a plugin (ELF type", "it passed every manifest check")
 }
@@ -450,17 +445,25 @@ func TestCheckRunning(t *testing.T) {
 // manifest says: SIGHUP on the startup file of a host whose first
 // version was built without a check.
 func TestVetAlreadyLoadedFirst(t *testing.T) {
+	path, m := fileWithManifest(t)
+	m.Check.Status = manifest.CheckSkipped
+	require.NoError(t, manifest.Write(manifest.PathFor(path), &m))
+	h := newTestHost()
+	h.seq = 1
+	h.byHash[m.PluginSHA256] = 1
+	_, _, _, err := h.vet(path)
+	require.Error(t, err)
+	assert.Equal(t, "reload "+path+": already loaded as generation 1: the runtime refuses a plugin twice; rebuild it with gohot build for a new identity", err.Error())
+}
+
+// fileWithManifest returns a copy of an ELF file and a manifest that
+// matches it (checked, this program's toolchain), not yet written.
+func fileWithManifest(t *testing.T) (string, manifest.Manifest) {
+	t.Helper()
 	path := elfCopy(t, func(b []byte) []byte { return b })
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	sum := sha256.Sum256(data)
-	m := manifest.Manifest{ID: "id1", Plugin: filepath.Base(path), PluginSHA256: hex.EncodeToString(sum[:]),
-		Toolchain: runtime.Version(), Check: manifest.Check{Status: manifest.CheckSkipped}}
-	require.NoError(t, manifest.Write(manifest.PathFor(path), &m))
-	h := newTestHost()
-	h.seq = 1
-	h.byHash[hex.EncodeToString(sum[:])] = 1
-	_, _, _, err = h.vet(path)
-	require.Error(t, err)
-	assert.Equal(t, "reload "+path+": already loaded as generation 1: the runtime refuses a plugin twice; rebuild it with gohot build for a new identity", err.Error())
+	return path, manifest.Manifest{ID: "id1", Plugin: filepath.Base(path), PluginSHA256: hex.EncodeToString(sum[:]),
+		Toolchain: runtime.Version(), Check: manifest.Check{Status: manifest.CheckOK}}
 }
