@@ -66,17 +66,65 @@ func semanticsTable(dir string) (string, error) {
 func TestREADMETable(t *testing.T) {
 	want, err := semanticsTable("testdata")
 	require.NoError(t, err)
+	checkGenerated(t, tableBegin, tableEnd, want, "TestREADMETable")
+}
+
+const (
+	supportedBegin = "<!-- BEGIN supported: generated from toolchain/matrix.tsv by go test ./testscripts -run TestSupportedTable -update -->"
+	supportedEnd   = "<!-- END supported -->"
+)
+
+// supportedTable renders toolchain/matrix.tsv, the results scripts/matrix.sh
+// records: one row per Go release.
+func supportedTable(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) < 2 {
+		return "", fmt.Errorf("%s records no release: run scripts/matrix.sh", path)
+	}
+	var b strings.Builder
+	b.WriteString("| Go | gohot | Result | Date | Machine | Time |\n|---|---|---|---|---|---|\n")
+	for _, line := range lines[1:] {
+		f := strings.Split(line, "\t")
+		if len(f) != 7 {
+			return "", fmt.Errorf("%s: want 7 tab-separated fields, got %q", path, line)
+		}
+		release, series, suffix, result, secs, date, machine := f[0], f[1], f[2], f[3], f[4], f[5], f[6]
+		what := "built, quick verify and every test of the project (`scripts/test.sh`) passed"
+		if result != "passed" {
+			what = "**failed** (`scripts/test.sh`)"
+		}
+		fmt.Fprintf(&b, "| %s | %s (series %s) | %s | %s | %s | %s s |\n", release, suffix, series, what, date, machine, secs)
+	}
+	return b.String(), nil
+}
+
+// TestSupportedTable fails when README.md's table of supported releases
+// and toolchain/matrix.tsv disagree.
+func TestSupportedTable(t *testing.T) {
+	want, err := supportedTable(filepath.Join("..", "toolchain", "matrix.tsv"))
+	require.NoError(t, err)
+	checkGenerated(t, supportedBegin, supportedEnd, want, "TestSupportedTable")
+}
+
+// checkGenerated compares the text between README.md's begin and end
+// markers with want, or with -update writes want there.
+func checkGenerated(t *testing.T, begin, end, want, test string) {
+	t.Helper()
 	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
 	require.NoError(t, err)
-	i := bytes.Index(readme, []byte(tableBegin))
-	j := bytes.Index(readme, []byte(tableEnd))
-	require.True(t, i >= 0 && j > i, "README.md lacks the %q ... %q markers", tableBegin, tableEnd)
-	start := i + len(tableBegin) + 1
+	i := bytes.Index(readme, []byte(begin))
+	j := bytes.Index(readme, []byte(end))
+	require.True(t, i >= 0 && j > i, "README.md lacks the %q ... %q markers", begin, end)
+	start := i + len(begin) + 1
 	got := string(readme[start:j])
 	if *update {
 		out := append(append(append([]byte{}, readme[:start]...), want...), readme[j:]...)
 		require.NoError(t, os.WriteFile(filepath.Join("..", "README.md"), out, 0o666))
 		return
 	}
-	assert.Equal(t, want, got, "README.md's semantics table is stale: run go test ./testscripts -run TestREADMETable -update")
+	assert.Equal(t, want, got, "README.md's generated table is stale: run go test ./testscripts -run %s -update", test)
 }

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# matrix.sh: build and test gohot on every Go release the series claims.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+	cat <<'USAGE'
+Usage: scripts/matrix.sh [--go 1.X.Y]... [--force]
+
+For each Go release in toolchain/versions.conf ("release" lines: the patch
+release of each claimed minor), or each --go given: runs
+scripts/test.sh --go RELEASE, which builds (or reuses from the cache) and
+quick-verifies gohot for it and runs every test of the project on it, the
+testscript suite on gohot and on stock Go of that release included. It
+records one line per release in toolchain/matrix.tsv:
+
+  release  series  suffix  result  seconds  date  machine
+
+A release already recorded as passed with this series and suffix is
+skipped (--force runs it again). A release that fails does not stop the
+others. README.md's "Supported Go versions" table is generated from the
+file (go test ./testscripts -run TestSupportedTable -update).
+
+Exit code: the number of releases that failed (0: all passed), 2 usage.
+USAGE
+}
+
+force=0 releases=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--go)
+		[ $# -ge 2 ] || die "$EX_USAGE" "--go needs a version, e.g. --go 1.27.4"
+		releases+=("${2#go}")
+		shift 2
+		;;
+	--force) force=1 && shift ;;
+	-h | --help) usage && exit 0 ;;
+	*) die "$EX_USAGE" "unknown argument '$1' (see --help)" ;;
+	esac
+done
+if [ "${#releases[@]}" -eq 0 ]; then
+	mapfile -t releases < <(awk '$1 == "release" { print $3 }' "$GOHOT_CONF")
+	[ "${#releases[@]}" -gt 0 ] || die "$EX_USAGE" "toolchain/versions.conf has no release lines"
+fi
+
+results="$GOHOT_ROOT/toolchain/matrix.tsv"
+suffix=$(conf suffix)
+series=$(conf series_sha256)
+machine="$(uname -s | tr '[:upper:]' '[:lower:]')/$(uname -m), $(nproc) cores"
+logdir="$(gohot_cache)/matrix"
+mkdir -p "$logdir"
+[ -f "$results" ] || printf 'release\tseries\tsuffix\tresult\tseconds\tdate\tmachine\n' >"$results"
+
+failed=0
+for release in "${releases[@]}"; do
+	if [ "$force" = 0 ] && awk -F'\t' -v r="$release" -v s="${series:0:16}" -v x="$suffix" \
+		'$1 == r && $2 == s && $3 == x && $4 == "passed" { found = 1 } END { exit !found }' "$results"; then
+		log "go$release: already passed with series ${series:0:16} ($suffix): skipped (--force to run again)"
+		continue
+	fi
+	log "go$release: scripts/test.sh --go $release (log: $logdir/go$release.log)"
+	t0=$SECONDS
+	result=passed
+	if ! "$GOHOT_ROOT/scripts/test.sh" --go "$release" >"$logdir/go$release.log" 2>&1; then
+		result=failed
+		failed=$((failed + 1))
+	fi
+	secs=$((SECONDS - t0))
+	log "go$release: $result in ${secs}s"
+	# Replace the release's line: one line per release, the latest run.
+	tmp=$(mktemp "$results.XXXXXX")
+	awk -F'\t' -v r="$release" 'NR == 1 || $1 != r' "$results" >"$tmp"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$release" "${series:0:16}" "$suffix" "$result" "$secs" "$(date -u +%Y-%m-%d)" "$machine" >>"$tmp"
+	mv "$tmp" "$results"
+done
+log "matrix: $failed of ${#releases[@]} releases failed; results in toolchain/matrix.tsv"
+exit "$failed"
