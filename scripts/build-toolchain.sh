@@ -31,6 +31,8 @@ Options:
                       does not have (after one re-run on both) fail the build
                     none: no tests (the result is marked unverified)
   --force           rebuild even if this Go version and series are built
+  --fetch-only      with --go: put the release's source in the cache, build
+                    nothing (what check-patches.sh --all needs)
   -n, --dry-run     print what would be done, change nothing
   -h, --help        this text
 
@@ -53,7 +55,7 @@ Exit codes: 0 ok, 2 usage, 3 source not available, 4 a patch does not apply,
 USAGE
 }
 
-want_go="" src_dir="" verify=quick force=0 dry=0
+want_go="" src_dir="" verify=quick force=0 dry=0 fetch_only=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--go)
@@ -75,6 +77,7 @@ while [ $# -gt 0 ]; do
 		;;
 	--verify=*) verify=${1#--verify=} && shift ;;
 	--force) force=1 && shift ;;
+	--fetch-only) fetch_only=1 && shift ;;
 	-n | --dry-run) dry=1 && shift ;;
 	-h | --help) usage && exit 0 ;;
 	*) die "$EX_USAGE" "unknown argument '$1' (see --help)" ;;
@@ -192,11 +195,14 @@ install_from_cache() {
 	step_done
 }
 
-if [ "$force" = 0 ] && stamp_ok "$info_file" && [ -x "$installed/bin/go" ]; then
+if [ "$fetch_only" = 1 ] && [ -z "$want_go" ]; then
+	die "$EX_USAGE" "--fetch-only needs --go 1.X.Y: the release to fetch"
+fi
+if [ "$fetch_only" = 0 ] && [ "$force" = 0 ] && stamp_ok "$info_file" && [ -x "$installed/bin/go" ]; then
 	log "$name is built and verified ($(awk -F= '$1 == "verify" { print $2 }' "$info_file")): $installed (--force rebuilds)"
 	exit 0
 fi
-if [ "$force" = 0 ] && stamp_ok "$build_dir/stamp"; then
+if [ "$fetch_only" = 0 ] && [ "$force" = 0 ] && stamp_ok "$build_dir/stamp"; then
 	log "reusing the cached build $build_dir"
 	install_from_cache
 	log "done: $installed"
@@ -264,6 +270,10 @@ chmod -R u+w "$tmp/go"
 orig_version=$(head -n1 "$tmp/go/VERSION")
 case $orig_version in go"$go_version") ;; *) die "$EX_FETCH" "$src_dir/VERSION says '$orig_version': already patched or not a release tree" ;; esac
 step_done
+if [ "$fetch_only" = 1 ]; then
+	log "Go $go_version is in the cache: $src_dir"
+	exit 0
+fi
 
 # --- Step 2: apply the series --------------------------------------------------
 step_start "apply $(patch_files "$go_version" | wc -l) patches"

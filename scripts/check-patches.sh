@@ -7,7 +7,7 @@ set -euo pipefail
 
 usage() {
 	cat <<'USAGE'
-Usage: scripts/check-patches.sh [--src DIR]... [--go 1.X.Y]...
+Usage: scripts/check-patches.sh [--src DIR]... [--go 1.X.Y]... [--all]
 
 Checks, without building:
   - every patch in patches/ has a Subject and a documented header
@@ -16,7 +16,9 @@ Checks, without building:
     (patches are changed through scripts/refresh-patches.sh export);
   - the series applies, in order, to each Go tree given: --src DIR, or
     --go 1.X.Y for a release already in the cache (build-toolchain.sh --go
-    puts it there). Default: the Go on PATH.
+    puts it there), or --all for every release toolchain/versions.conf
+    claims ("release" lines; a release not in the cache yet is fetched
+    through the module proxy first). Default: the Go on PATH.
 
 Exit codes: 0 ok, 2 usage, 3 tree not found, 4 a patch does not apply or
 is undocumented.
@@ -37,6 +39,18 @@ while [ $# -gt 0 ]; do
 		[ -f "$d/.gohot-complete" ] || die "$EX_FETCH" "Go ${2#go} is not in the cache: run ./scripts/build-toolchain.sh --go ${2#go} first"
 		trees+=("$d")
 		shift 2
+		;;
+	--all)
+		while IFS= read -r release; do
+			d="$(gohot_cache)/stock/go$release"
+			if [ ! -f "$d/.gohot-complete" ]; then
+				log "go$release is not in the cache: fetching it (build-toolchain.sh --go $release --fetch-only)"
+				"$GOHOT_ROOT/scripts/build-toolchain.sh" --go "$release" --fetch-only >&2 ||
+					die "$EX_FETCH" "cannot fetch Go $release: see the lines above"
+			fi
+			trees+=("$d")
+		done < <(awk '$1 == "release" { print $3 }' "$GOHOT_CONF")
+		shift
 		;;
 	-h | --help) usage && exit 0 ;;
 	*) die "$EX_USAGE" "unknown argument '$1' (see --help)" ;;
