@@ -18,7 +18,8 @@ the build is verified.
 
 Source (pick one; default: the Go on PATH):
   (no option)       copy the source of the Go on PATH from its GOROOT (offline)
-  --go 1.X.Y        any Go release >= 1.22, downloaded as the module
+  --go 1.X.Y        a Go release the series supports (min_go in
+                    toolchain/versions.conf: 1.26), downloaded as the module
                     golang.org/toolchain@v0.0.1-go1.X.Y.<os>-<arch> through
                     GOPROXY and checked against the checksum database
   --src DIR         a Go tree you have (a GOROOT holding VERSION and src/)
