@@ -6,8 +6,8 @@ import "maps"
 // facts are loaded (nil before the first) and then next, as the process
 // binds them: a package var or a named type keeps its first loaded
 // definition, because the dynamic loader binds every later plugin's copy
-// of it to that one; funcs, constants and the init hash are next's, the
-// code new calls run. Neither argument is modified.
+// of it to that one, and so does the package's init task; funcs,
+// constants and the init hash are next's, the code new calls run. Neither argument is modified.
 //
 // Comparing a new version against Bound of every loaded one, not against
 // the version it was checked against, finds what is unsafe in the running
@@ -24,6 +24,9 @@ func Bound(loaded, next *Facts) *Facts {
 		if op := loaded.Packages[path]; op != nil {
 			p.Types = firstWins(op.Types, np.Types)
 			p.Vars = firstWins(op.Vars, np.Vars)
+			// The package has an init task once any loaded version
+			// had one: later versions' bind to it and do not run.
+			p.InitWork = op.InitWork || np.InitWork
 		}
 		out.Packages[path] = &p
 	}

@@ -98,3 +98,23 @@ func TestHostCallSite(t *testing.T) {
 		}
 	}
 }
+
+// v1 had init work and v2 none: the process still has v1's init task, so
+// v3's init does not run. A new var v3 initializes by code stays zero
+// (new-var-init), not "initialized on load" (init-runs).
+func TestBoundInitTaskOfFirstVersion(t *testing.T) {
+	v1 := facts(map[string]string{"Names": "map[string]int"}, nil)
+	v1.Packages["example.com/app/logic"].InitWork = true
+	v2 := facts(map[string]string{"Names": "map[string]int"}, nil)
+	v3 := facts(map[string]string{"Names": "map[string]int", "Cache": "map[string]int"}, nil)
+	v3.Packages["example.com/app/logic"].InitWork = true
+	v3.Packages["example.com/app/logic"].Vars["Cache"].InitCode = true
+	var got []string
+	for _, f := range Compare(Bound(Bound(nil, v1), v2), v3).Findings {
+		got = append(got, f.Severity+" "+f.Rule+" "+f.Object)
+	}
+	want := []string{"unsafe new-var-init example.com/app/logic.Cache"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("findings:\ngot  %q\nwant %q", got, want)
+	}
+}
