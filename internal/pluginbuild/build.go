@@ -108,10 +108,14 @@ func Build(ctx context.Context, opts Options) (*manifest.Manifest, *compat.Resul
 	if len(facts.Entry) == 0 {
 		return nil, nil, fmt.Errorf("package %s exports no funcs: a plugin's entry points are the exported funcs of its main package", pkg.ImportPath)
 	}
+	// The host's package hashes: its user packages for the check now,
+	// its standard library for the comparison after the build.
+	var hostPkgs []pkghash.Package
 	if opts.Host != "" {
-		if facts.Host, err = HostPackages(opts.Host); err != nil {
+		if hostPkgs, err = readHostPackages(opts.Host); err != nil {
 			return nil, nil, err
 		}
+		facts.Host = userPackages(hostPkgs)
 	}
 	result := &compat.Result{}
 	status := manifest.CheckSkipped
@@ -184,7 +188,7 @@ func Build(ctx context.Context, opts Options) (*manifest.Manifest, *compat.Resul
 		return nil, nil, err
 	}
 	if opts.Host != "" {
-		if err := sameStd(opts.Host, pkgs); err != nil {
+		if err := stdMismatch(hostPkgs, pkgs); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -341,18 +345,9 @@ func tagsOnly(flags []string) []string {
 	return out
 }
 
-// sameStd checks after the build that the plugin's standard library is
-// the host's, which is what the runtime will insist on.
-func sameStd(host string, plugin []pkghash.Package) error {
-	hostPkgs, err := pkghash.Read(host)
-	if err != nil {
-		return fmt.Errorf("host %s: %w (does it import plugin?)", host, err)
-	}
-	return stdMismatch(hostPkgs, plugin)
-}
-
 // stdMismatch names the first standard package whose hash differs between
-// the host and the plugin: the runtime would refuse that load.
+// the host and the plugin, checked after the build: the runtime would
+// refuse that load.
 func stdMismatch(host, plugin []pkghash.Package) error {
 	changed, _ := pkghash.Diff(host, plugin)
 	for _, c := range changed {

@@ -76,10 +76,25 @@ func ReadHost(path, toolchain string) (*HostSettings, error) {
 // HostPackages returns the user (not standard library) packages the host
 // program at path links, sorted.
 func HostPackages(path string) ([]string, error) {
+	pkgs, err := readHostPackages(path)
+	if err != nil {
+		return nil, err
+	}
+	return userPackages(pkgs), nil
+}
+
+// readHostPackages reads the package hashes of the host program at path.
+func readHostPackages(path string) ([]pkghash.Package, error) {
 	pkgs, err := pkghash.Read(path)
 	if err != nil {
-		return nil, fmt.Errorf("host %s: %w", path, err)
+		return nil, fmt.Errorf("host %s: %w (does it import plugin?)", path, err)
 	}
+	return pkgs, nil
+}
+
+// userPackages returns the paths of pkgs that are not standard library
+// packages or main, sorted.
+func userPackages(pkgs []pkghash.Package) []string {
 	var out []string
 	for _, p := range pkgs {
 		if !p.Std && p.Path != "main" {
@@ -87,5 +102,5 @@ func HostPackages(path string) ([]string, error) {
 		}
 	}
 	sort.Strings(out)
-	return out, nil
+	return out
 }

@@ -51,3 +51,10 @@ func TestStdMismatch(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "standard package runtime differs from the host's")
 }
+
+func TestUserPackages(t *testing.T) {
+	got := userPackages([]pkghash.Package{
+		{Path: "runtime", Std: true}, {Path: "main"}, {Path: "example.com/b"}, {Path: "example.com/a"},
+	})
+	assert.Equal(t, []string{"example.com/a", "example.com/b"}, got)
+}
