@@ -118,3 +118,42 @@ func TestBoundInitTaskOfFirstVersion(t *testing.T) {
 		t.Errorf("findings:\ngot  %q\nwant %q", got, want)
 	}
 }
+
+// v1 stored Handle as a func value, and Handle called ttl; v2 neither
+// stores it nor calls ttl from it. v1's stored value is still in the
+// process, so v3 changing ttl is stale against v1+v2 with v1's path,
+// though v3 against v2 alone finds no old binding.
+func TestBoundOldBindingsOfEarlierVersions(t *testing.T) {
+	version := func(ttlBody string, v1Shape bool) *Facts {
+		f := facts(nil, map[string]string{"Run": "run", "Handle": "handle", "ttl": ttlBody})
+		funcs := f.Packages["example.com/app/logic"].Funcs
+		funcs["Run"].Calls = []string{"example.com/app/logic.ttl"}
+		if v1Shape {
+			funcs["Handle"].UsedAsValue = true
+			funcs["Handle"].Calls = []string{"example.com/app/logic.ttl"}
+		}
+		return f
+	}
+	v1, v2, v3 := version("a", true), version("a", false), version("b", false)
+	findings := func(r *Result) []string {
+		var got []string
+		for _, f := range r.Findings {
+			got = append(got, f.Severity+" "+f.Rule+" "+f.Object+": "+f.Message)
+		}
+		return got
+	}
+	want := []string{"update body example.com/app/logic.ttl: new body runs when the new plugin's code calls it"}
+	if got := findings(Compare(v2, v3)); !reflect.DeepEqual(got, want) {
+		t.Errorf("v3 against v2:\ngot  %q\nwant %q", got, want)
+	}
+	want = []string{
+		"stale old-binding example.com/app/logic.ttl: changed, and code that stays old still calls it: the running version stores logic.Handle as a func value: logic.Handle -> logic.ttl; those calls run the old body while the new version's code runs the new one; register values again and restart goroutines from GohotOnLoad, or reach it through the new version's entry points",
+		"update body example.com/app/logic.ttl: new body runs when the new plugin's code calls it",
+	}
+	if got := findings(Compare(Bound(Bound(nil, v1), v2), v3)); !reflect.DeepEqual(got, want) {
+		t.Errorf("v3 against v1+v2:\ngot  %q\nwant %q", got, want)
+	}
+	if v2.Packages["example.com/app/logic"].Funcs["Handle"].UsedAsValue {
+		t.Error("Bound modified v2's facts")
+	}
+}

@@ -38,6 +38,7 @@ const (
 	RuleNewVarInit     = "new-var-init"      // new var in a loaded package, initialized by code that does not run
 	RuleInitRuns       = "init-runs"         // a loaded package without init work gains some: it runs on load
 	RuleHostCallSite   = "host-call-site"    // changed func of a package the host links: the host's calls stay old
+	RuleOldBinding     = "old-binding"       // changed func that code staying old still calls: a stored func value, a method, a goroutine
 )
 
 // Result is the outcome of comparing two versions.
@@ -73,7 +74,7 @@ func (r *Result) Count(severity string) int {
 
 // Compare applies every rule to the change from old to new.
 func Compare(old, new *Facts) *Result {
-	c := &comparer{old: old, new: new, reached: reachable(new), host: map[string]bool{}}
+	c := &comparer{old: old, new: new, reached: reachable(new), oldPaths: oldBindings(old), host: map[string]bool{}}
 	for _, path := range new.Host {
 		c.host[path] = true
 	}
@@ -112,7 +113,8 @@ func severityRank(s string) int {
 type comparer struct {
 	old, new *Facts
 	reached  map[string]bool
-	host     map[string]bool // packages the host program links
+	oldPaths map[string][]string // changed-func candidates reached by old code, with the path from its binding
+	host     map[string]bool     // packages the host program links
 	findings []manifest.Finding
 }
 
@@ -158,6 +160,9 @@ func (c *comparer) pkg(op, np *PkgFacts) {
 			case nv.InitTemp:
 				c.add(Unsafe, RuleNewVarInit, nv.Pos, obj,
 					"new var whose value the compiler puts in a numbered static temporary (&T{...}, a slice literal), in a package that is already loaded: the loaded package's temporary of that number, another value of another type, is bound in its place; initialize it in GohotOnLoad or on first use")
+			case nv.InitCall && !initRuns:
+				c.add(Unsafe, RuleNewVarInit, nv.Pos, obj,
+					"new var initialized by a call in a package that is already loaded: its init does not run again, so the var stays the zero value, or, where the compiler evaluates the call statically (a small func it inlines, such as errors.New), it points into a numbered static temporary that may be the loaded package's; initialize it in GohotOnLoad or on first use")
 			case nv.InitCode && !initRuns:
 				c.add(Unsafe, RuleNewVarInit, nv.Pos, obj,
 					"new var initialized by code in a package that is already loaded: its init does not run again, so the var stays the zero value (nil for a map, chan, pointer or error); initialize it in GohotOnLoad or on first use")
@@ -315,7 +320,7 @@ func (c *comparer) fn(path, key string, of, nf *FuncFacts) bool {
 	}
 	qualified := path + "." + key
 	switch {
-	case nf.UsedAsValue:
+	case nf.UsedAsValue || of.UsedAsValue:
 		c.add(Stale, RuleFuncValue, nf.Pos, obj,
 			"changed, and used as a func value: values new code takes run the new body, but values the running version stored (callbacks, handlers) keep running the old one; register them again from GohotOnLoad")
 	case nf.Method:
@@ -333,6 +338,13 @@ func (c *comparer) fn(path, key string, of, nf *FuncFacts) bool {
 		c.add(Stale, RuleGoroutine, nf.Pos, obj,
 			"starts goroutines: the ones the running version started keep running its code")
 	}
+	if path := c.oldPaths[qualified]; len(path) > 1 && c.reached[qualified] && !nf.Method && !nf.UsedAsValue && !of.UsedAsValue {
+		// The func itself is not what old code holds (the func-value and
+		// interface-method findings say so when it is), but what it holds
+		// calls it.
+		c.add(Stale, RuleOldBinding, nf.Pos, obj,
+			"changed, and code that stays old still calls it: %s; those calls run the old body while the new version's code runs the new one; register values again and restart goroutines from GohotOnLoad, or reach it through the new version's entry points", describePath(c.old, path))
+	}
 	if c.reached[qualified] {
 		c.add(Update, RuleBody, nf.Pos, obj, "new body runs when the new plugin's code calls it")
 	} else {
@@ -340,6 +352,88 @@ func (c *comparer) fn(path, key string, of, nf *FuncFacts) bool {
 			"changed but not reached from the plugin's entry points: only old code calls it, and old code runs the old body")
 	}
 	return true
+}
+
+// oldBindings finds what code of the running version keeps calling
+// whatever is loaded later: funcs it stored as values (handlers,
+// callbacks, timers), methods (calls through interfaces run the loaded
+// type's), and funcs that started goroutines; and, through direct calls in
+// that same old code, every func they reach. It maps each reached func to
+// the shortest path from such a binding. Interface calls are not edges:
+// the bindings include every method already.
+func oldBindings(f *Facts) map[string][]string {
+	funcs := map[string]*FuncFacts{}
+	var roots []string
+	for _, path := range sortedKeys(f.Packages) {
+		pf := f.Packages[path]
+		for _, key := range sortedKeys(pf.Funcs) {
+			q := path + "." + key
+			ff := pf.Funcs[key]
+			funcs[q] = ff
+			if ff.UsedAsValue || ff.Method || ff.Goroutines {
+				roots = append(roots, q)
+			}
+		}
+	}
+	paths := map[string][]string{}
+	queue := roots
+	for _, q := range roots {
+		paths[q] = []string{q}
+	}
+	for len(queue) > 0 {
+		q := queue[0]
+		queue = queue[1:]
+		ff := funcs[q]
+		if ff == nil {
+			continue
+		}
+		for _, callee := range ff.Calls {
+			if _, seen := paths[callee]; seen {
+				continue
+			}
+			p := append(append([]string(nil), paths[q]...), callee)
+			paths[callee] = p
+			queue = append(queue, callee)
+		}
+	}
+	return paths
+}
+
+// describePath says how old code reaches the last func of path.
+func describePath(f *Facts, path []string) string {
+	root := path[0]
+	var how string
+	switch ff := lookupFunc(f, root); {
+	case ff != nil && ff.UsedAsValue:
+		how = "the running version stores " + shortName(root) + " as a func value"
+	case ff != nil && ff.Method:
+		how = "interface calls and method values run the loaded " + shortName(root)
+	default:
+		how = "goroutines started by " + shortName(root) + " in the running version keep its code"
+	}
+	names := make([]string, len(path))
+	for i, q := range path {
+		names[i] = shortName(q)
+	}
+	return how + ": " + strings.Join(names, " -> ")
+}
+
+func lookupFunc(f *Facts, q string) *FuncFacts {
+	for path, pf := range f.Packages {
+		if key, ok := strings.CutPrefix(q, path+"."); ok {
+			if ff := pf.Funcs[key]; ff != nil {
+				return ff
+			}
+		}
+	}
+	return nil
+}
+
+// shortName writes a qualified func with its package's last element:
+// kv.Handle, kv.(*Store).Get.
+func shortName(q string) string {
+	slash := strings.LastIndex(q, "/")
+	return q[slash+1:]
 }
 
 func isExported(name string) bool {
@@ -350,23 +444,13 @@ func isExported(name string) bool {
 // entry points.
 func reachable(f *Facts) map[string]bool {
 	seen := map[string]bool{}
-	lookup := func(q string) *FuncFacts {
-		for path, pf := range f.Packages {
-			if key, ok := strings.CutPrefix(q, path+"."); ok {
-				if ff := pf.Funcs[key]; ff != nil {
-					return ff
-				}
-			}
-		}
-		return nil
-	}
 	var walk func(q string)
 	walk = func(q string) {
 		if seen[q] {
 			return
 		}
 		seen[q] = true
-		if ff := lookup(q); ff != nil {
+		if ff := lookupFunc(f, q); ff != nil {
 			for _, callee := range ff.Calls {
 				walk(callee)
 			}

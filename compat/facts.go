@@ -75,6 +75,10 @@ type VarFacts struct {
 	// per-package counter, and which binds like a var to the loaded
 	// package's temporary of the same name.
 	InitTemp bool `json:"init_temp,omitempty"`
+	// InitCall: initialized by a call. The compiler evaluates some calls
+	// statically (a small func it inlines, errors.New), and then the value
+	// sits in a numbered static temporary rather than waiting for init.
+	InitCall bool `json:"init_call,omitempty"`
 }
 
 // FuncFacts describe a package-level func or a method.

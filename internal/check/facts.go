@@ -199,6 +199,7 @@ func pkgFacts(p *packages.Package, sizes types.Sizes, root string) *compat.PkgFa
 						}
 						static, temp := staticInit(p.TypesInfo, v)
 						vf.InitCode, vf.InitTemp = !static, static && temp
+						vf.InitCall = vf.InitCode && funcCall(p.TypesInfo, v)
 					}
 					if pf.InitPos == "" {
 						pf.InitPos = pos(vs.Pos())
@@ -469,6 +470,17 @@ func funcValueUses(p *packages.Package) map[*types.Func]bool {
 		uses[fn.Origin()] = true
 	}
 	return uses
+}
+
+// funcCall reports whether e calls a func, which the compiler may evaluate
+// statically by inlining it; make, new and conversions it never does.
+func funcCall(info *types.Info, e ast.Expr) bool {
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	tv := info.Types[call.Fun]
+	return !tv.IsBuiltin() && !tv.IsType()
 }
 
 // staticInit reports whether the compiler writes a package var initialized
