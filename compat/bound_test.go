@@ -3,8 +3,6 @@ package compat
 import (
 	"reflect"
 	"testing"
-
-	"github.com/gohot-dev/gohot/manifest"
 )
 
 func facts(vars map[string]string, funcs map[string]string) *Facts {
@@ -19,8 +17,8 @@ func facts(vars map[string]string, funcs map[string]string) *Facts {
 		Packages: map[string]*PkgFacts{pf.Path: pf}}
 }
 
-func unsafeFindings(r *Result) []manifest.Finding {
-	var out []manifest.Finding
+func unsafeFindings(r *Result) []Finding {
+	var out []Finding
 	for _, f := range r.Findings {
 		if f.Severity == Unsafe {
 			out = append(out, f)
@@ -40,7 +38,7 @@ func TestBoundVarAddedThenRetyped(t *testing.T) {
 		t.Fatalf("v3 against v1: got unsafe findings %v, want none", got)
 	}
 	got := unsafeFindings(Compare(Bound(Bound(nil, v1), v2), v3))
-	want := []manifest.Finding{{
+	want := []Finding{{
 		Severity: Unsafe, Rule: RuleVarType, Pos: "logic/logic.go:3", Object: "example.com/app/logic.Table",
 		Message: "type changed from map[string]int to map[string]string: the var binds to the loaded copy, which holds a map[string]int",
 	}}
@@ -82,7 +80,7 @@ func TestHostCallSite(t *testing.T) {
 	v2.Host = []string{"example.com/app/logic"}
 	var got []string
 	for _, f := range Compare(v1, v2).Findings {
-		got = append(got, f.Severity+" "+f.Rule+" "+f.Object)
+		got = append(got, string(f.Severity)+" "+f.Rule+" "+f.Object)
 	}
 	want := []string{
 		"stale host-call-site example.com/app/logic.Save",
@@ -111,7 +109,7 @@ func TestBoundInitTaskOfFirstVersion(t *testing.T) {
 	v3.Packages["example.com/app/logic"].Vars["Cache"].InitCode = true
 	var got []string
 	for _, f := range Compare(Bound(Bound(nil, v1), v2), v3).Findings {
-		got = append(got, f.Severity+" "+f.Rule+" "+f.Object)
+		got = append(got, string(f.Severity)+" "+f.Rule+" "+f.Object)
 	}
 	want := []string{"unsafe new-var-init example.com/app/logic.Cache"}
 	if !reflect.DeepEqual(got, want) {
@@ -138,7 +136,7 @@ func TestBoundOldBindingsOfEarlierVersions(t *testing.T) {
 	findings := func(r *Result) []string {
 		var got []string
 		for _, f := range r.Findings {
-			got = append(got, f.Severity+" "+f.Rule+" "+f.Object+": "+f.Message)
+			got = append(got, string(f.Severity)+" "+f.Rule+" "+f.Object+": "+f.Message)
 		}
 		return got
 	}

@@ -4,16 +4,37 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/gohot-dev/gohot/manifest"
 )
+
+// Severity says how serious a finding is.
+type Severity string
 
 // Severities, most serious first.
 const (
-	Unsafe = "unsafe" // refused: would corrupt memory or call with the wrong signature
-	Stale  = "stale"  // loads, but old code or old state keeps the old behaviour
-	Update = "update" // what the reload changes
+	Unsafe Severity = "unsafe" // refused: would corrupt memory or call with the wrong signature
+	Stale  Severity = "stale"  // loads, but old code or old state keeps the old behaviour
+	Update Severity = "update" // what the reload changes
 )
+
+// Status is the verdict on a version as a whole, as its manifest records it.
+type Status string
+
+// Statuses.
+const (
+	StatusOK       Status = "ok"       // nothing stale, nothing unsafe
+	StatusWarnings Status = "warnings" // stale findings
+	StatusUnsafe   Status = "unsafe"   // refused
+	StatusSkipped  Status = "skipped"  // not checked (no base, or --no-check)
+)
+
+// A Finding is one thing the check reports.
+type Finding struct {
+	Severity Severity `json:"severity"`
+	Rule     string   `json:"rule"`
+	Pos      string   `json:"pos,omitempty"` // file:line in the new source
+	Object   string   `json:"object"`        // package-qualified name
+	Message  string   `json:"message"`
+}
 
 // Rules. Each names one kind of edit; the tests have a case per rule.
 const (
@@ -43,26 +64,26 @@ const (
 
 // Result is the outcome of comparing two versions.
 type Result struct {
-	Base     string             `json:"base"`
-	Findings []manifest.Finding `json:"findings"`
+	Base     string    `json:"base"`
+	Findings []Finding `json:"findings"`
 }
 
 // Status summarizes r as a manifest check status.
-func (r *Result) Status() string {
-	status := manifest.CheckOK
+func (r *Result) Status() Status {
+	status := StatusOK
 	for _, f := range r.Findings {
 		switch f.Severity {
 		case Unsafe:
-			return manifest.CheckUnsafe
+			return StatusUnsafe
 		case Stale:
-			status = manifest.CheckWarnings
+			status = StatusWarnings
 		}
 	}
 	return status
 }
 
 // Count returns how many findings have the given severity.
-func (r *Result) Count(severity string) int {
+func (r *Result) Count(severity Severity) int {
 	n := 0
 	for _, f := range r.Findings {
 		if f.Severity == severity {
@@ -100,7 +121,7 @@ func Compare(old, new *Facts) *Result {
 	return &Result{Findings: c.findings}
 }
 
-func severityRank(s string) int {
+func severityRank(s Severity) int {
 	switch s {
 	case Unsafe:
 		return 0
@@ -115,11 +136,11 @@ type comparer struct {
 	reached  map[string]bool
 	oldPaths map[string][]string // changed-func candidates reached by old code, with the path from its binding
 	host     map[string]bool     // packages the host program links
-	findings []manifest.Finding
+	findings []Finding
 }
 
-func (c *comparer) add(severity, rule, pos, object, format string, args ...any) {
-	c.findings = append(c.findings, manifest.Finding{
+func (c *comparer) add(severity Severity, rule, pos, object, format string, args ...any) {
+	c.findings = append(c.findings, Finding{
 		Severity: severity, Rule: rule, Pos: pos, Object: object, Message: fmt.Sprintf(format, args...),
 	})
 }

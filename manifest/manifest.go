@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/gohot-dev/gohot/compat"
 	"github.com/gohot-dev/gohot/pkghash"
 )
 
@@ -52,26 +54,9 @@ type Source struct {
 
 // Check is gohot check's verdict on the version, against a base.
 type Check struct {
-	Status   string    `json:"status"` // CheckOK, CheckWarnings, CheckUnsafe or CheckSkipped
-	Base     string    `json:"base,omitempty"`
-	Findings []Finding `json:"findings,omitempty"`
-}
-
-// Check statuses.
-const (
-	CheckOK       = "ok"
-	CheckWarnings = "warnings"
-	CheckUnsafe   = "unsafe"
-	CheckSkipped  = "skipped"
-)
-
-// A Finding is one thing gohot check reports.
-type Finding struct {
-	Severity string `json:"severity"` // "unsafe", "stale" or "update"
-	Rule     string `json:"rule"`
-	Pos      string `json:"pos,omitempty"` // file:line in the new source
-	Object   string `json:"object"`        // package-qualified name
-	Message  string `json:"message"`
+	Status   compat.Status    `json:"status"`
+	Base     string           `json:"base,omitempty"`
+	Findings []compat.Finding `json:"findings,omitempty"`
 }
 
 // PathFor returns the manifest path of the plugin at so.
@@ -138,4 +123,11 @@ func Write(path string, m *Manifest) error {
 		return fmt.Errorf("write manifest %s: %w", path, err)
 	}
 	return nil
+}
+
+// GohotToolchain reports whether a Go version string (go env GOVERSION,
+// runtime.Version, a binary's build info) names a gohot toolchain, whose
+// version carries a -gohot.N suffix.
+func GohotToolchain(version string) bool {
+	return strings.Contains(version, "-gohot")
 }

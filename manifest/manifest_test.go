@@ -7,12 +7,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gohot-dev/gohot/compat"
 )
 
 func TestWriteRead(t *testing.T) {
 	dir := t.TempDir()
 	so := filepath.Join(dir, "v1.so")
-	m := &Manifest{ID: "id1", Plugin: "v1.so", Toolchain: "go1.26.8-gohot.1", Check: Check{Status: CheckOK}}
+	m := &Manifest{ID: "id1", Plugin: "v1.so", Toolchain: "go1.26.8-gohot.1", Check: Check{Status: compat.StatusOK}}
 	require.NoError(t, Write(PathFor(so), m))
 	got, err := ForPlugin(so)
 	require.NoError(t, err)

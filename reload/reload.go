@@ -112,7 +112,7 @@ type Host struct {
 // New returns a Host for this process. It fails if this program was built
 // by a stock Go toolchain, whose plugin.Open refuses every changed package.
 func New(opts Options) (*Host, error) {
-	if v := runtime.Version(); !strings.Contains(v, "-gohot") {
+	if v := runtime.Version(); !manifest.GohotToolchain(v) {
 		return nil, fmt.Errorf("reload: this program was built by stock %s, whose plugin.Open refuses every changed package: build it with the gohot toolchain", v)
 	}
 	h := &Host{opts: opts, byHash: map[string]int{}, hashes: map[string]string{}}
@@ -262,9 +262,9 @@ func (h *Host) vet(path string) (vetted, string, []pkghash.Package, error) {
 			return fail("built by %s, this program by %s: build plugins with the program's toolchain (gohot build --host)", m.Toolchain, v)
 		}
 		switch m.Check.Status {
-		case manifest.CheckUnsafe:
+		case compat.StatusUnsafe:
 			return fail("gohot check found unsafe edits against %s: loading it would corrupt shared state; fix the edits and rebuild", m.Check.Base)
-		case manifest.CheckSkipped:
+		case compat.StatusSkipped:
 			if !h.opts.AllowUnchecked && h.seq > 0 {
 				return fail("built without gohot check (no --base): rebuild it with gohot build --base <running version's manifest>, or set Options.AllowUnchecked")
 			}

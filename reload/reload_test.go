@@ -178,7 +178,7 @@ func TestVetRequiresManifest(t *testing.T) {
 
 func TestNewChecksToolchain(t *testing.T) {
 	h, err := New(Options{})
-	if strings.Contains(runtime.Version(), "-gohot") {
+	if manifest.GohotToolchain(runtime.Version()) {
 		require.NoError(t, err)
 		assert.Nil(t, h.Current())
 		assert.NotEmpty(t, h.hashes, "the program's own package hashes are known")
@@ -366,9 +366,9 @@ func TestVetManifestRefusals(t *testing.T) {
 	}{
 		{"other toolchain", func(m *manifest.Manifest) { m.Toolchain = "go1.0-other" }, 0,
 			"built by go1.0-other, this program by " + runtime.Version()},
-		{"unsafe check", func(m *manifest.Manifest) { m.Check = manifest.Check{Status: manifest.CheckUnsafe, Base: "v1.so"} }, 0,
+		{"unsafe check", func(m *manifest.Manifest) { m.Check = manifest.Check{Status: compat.StatusUnsafe, Base: "v1.so"} }, 0,
 			"gohot check found unsafe edits against v1.so"},
-		{"unchecked over a running version", func(m *manifest.Manifest) { m.Check.Status = manifest.CheckSkipped }, 1,
+		{"unchecked over a running version", func(m *manifest.Manifest) { m.Check.Status = compat.StatusSkipped }, 1,
 			"built without gohot check (no --base)"},
 		{"corrupt", func(m *manifest.Manifest) { m.PluginSHA256 = strings.Repeat("0", 64) }, 0,
 			"the file does not match its manifest"},
@@ -387,7 +387,7 @@ func TestVetManifestRefusals(t *testing.T) {
 	}
 	// The first version may be unchecked: nothing runs yet to compare with.
 	m := base
-	m.Check.Status = manifest.CheckSkipped
+	m.Check.Status = compat.StatusSkipped
 	require.NoError(t, manifest.Write(manifest.PathFor(path), &m))
 	_, _, _, err := newTestHost().vet(path)
 	require.Error(t, err, "the test binary is no plugin")
@@ -446,7 +446,7 @@ func TestCheckRunning(t *testing.T) {
 // version was built without a check.
 func TestVetAlreadyLoadedFirst(t *testing.T) {
 	path, m := fileWithManifest(t)
-	m.Check.Status = manifest.CheckSkipped
+	m.Check.Status = compat.StatusSkipped
 	require.NoError(t, manifest.Write(manifest.PathFor(path), &m))
 	h := newTestHost()
 	h.seq = 1
@@ -465,5 +465,5 @@ func fileWithManifest(t *testing.T) (string, manifest.Manifest) {
 	require.NoError(t, err)
 	sum := sha256.Sum256(data)
 	return path, manifest.Manifest{ID: "id1", Plugin: filepath.Base(path), PluginSHA256: hex.EncodeToString(sum[:]),
-		Toolchain: runtime.Version(), Check: manifest.Check{Status: manifest.CheckOK}}
+		Toolchain: runtime.Version(), Check: manifest.Check{Status: compat.StatusOK}}
 }

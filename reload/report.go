@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gohot-dev/gohot/manifest"
+	"github.com/gohot-dev/gohot/compat"
 )
 
 // A Report says what one reload did.
@@ -22,13 +22,13 @@ type Report struct {
 	// package hashes the runtime compares. A body-only edit of a
 	// non-inlinable func does not show here; Stale and the manifest's
 	// check findings do.
-	Changed      []string           `json:"changed,omitempty"`
-	Added        []string           `json:"added,omitempty"` // user packages new to the process (their init ran)
-	Stale        []manifest.Finding `json:"stale,omitempty"` // what gohot check said stays old
-	OpenDuration time.Duration      `json:"open_ns"`         // plugin.Open alone
-	Duration     time.Duration      `json:"duration_ns"`     // checks, open and hook
-	RSSBefore    RSS                `json:"rss_before"`
-	RSSAfter     RSS                `json:"rss_after"`
+	Changed      []string         `json:"changed,omitempty"`
+	Added        []string         `json:"added,omitempty"` // user packages new to the process (their init ran)
+	Stale        []compat.Finding `json:"stale,omitempty"` // what gohot check said stays old
+	OpenDuration time.Duration    `json:"open_ns"`         // plugin.Open alone
+	Duration     time.Duration    `json:"duration_ns"`     // checks, open and hook
+	RSSBefore    RSS              `json:"rss_before"`
+	RSSAfter     RSS              `json:"rss_after"`
 }
 
 // RSS is the resident memory of the process, from /proc/self/status.

@@ -19,6 +19,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/gohot-dev/gohot/internal/cli"
+	"github.com/gohot-dev/gohot/manifest"
 	"github.com/gohot-dev/gohot/reload"
 )
 
@@ -91,7 +92,7 @@ type toolchain struct {
 	version string // go env GOVERSION, e.g. go1.26.8-gohot.1
 }
 
-func (tc toolchain) gohot() bool { return strings.Contains(tc.version, "-gohot") }
+func (tc toolchain) gohot() bool { return manifest.GohotToolchain(tc.version) }
 
 // findToolchain resolves a GOROOT named by env (or, when unset, by def) and
 // checks that it is a working Go installation of the expected kind.

@@ -31,6 +31,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gohot-dev/gohot/manifest"
 	"github.com/gohot-dev/gohot/reload"
 )
 
@@ -67,7 +68,7 @@ func main() {
 		}
 		return
 	}
-	if !strings.Contains(runtime.Version(), "-gohot") {
+	if !manifest.GohotToolchain(runtime.Version()) {
 		log.Fatalf("gohot-bench: built by stock %s, which refuses changed plugins: run it with the gohot toolchain", runtime.Version())
 	}
 	main, ok := pluginMains[*kind]

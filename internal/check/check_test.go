@@ -12,7 +12,6 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/gohot-dev/gohot/compat"
-	"github.com/gohot-dev/gohot/manifest"
 )
 
 // Each testdata/*.txtar holds an old and a new version of a small module
@@ -39,7 +38,7 @@ func TestRules(t *testing.T) {
 
 			got := []string{}
 			for _, f := range res.Findings {
-				got = append(got, f.Severity+" "+f.Rule+" "+f.Object)
+				got = append(got, string(f.Severity)+" "+f.Rule+" "+f.Object)
 				assert.NotEmpty(t, f.Message)
 			}
 			sort.Strings(got)
@@ -82,10 +81,10 @@ func extract(t *testing.T, file string) (dir string, want []string) {
 	return dir, want
 }
 
-func describe(findings []manifest.Finding) string {
+func describe(findings []compat.Finding) string {
 	var b strings.Builder
 	for _, f := range findings {
-		b.WriteString("  " + f.Severity + " " + f.Rule + " " + f.Object + " (" + f.Pos + "): " + f.Message + "\n")
+		b.WriteString("  " + string(f.Severity) + " " + f.Rule + " " + f.Object + " (" + f.Pos + "): " + f.Message + "\n")
 	}
 	if b.Len() == 0 {
 		return "  (no findings)\n"
@@ -100,7 +99,7 @@ func TestFindingPositions(t *testing.T) {
 	new, err := Load(filepath.Join(dir, "new", "plugin"), Options{})
 	require.NoError(t, err)
 	res := compat.Compare(old, new)
-	require.Equal(t, manifest.CheckUnsafe, res.Status())
+	require.Equal(t, compat.StatusUnsafe, res.Status())
 	// Positions are file:line relative to the module root of the new source.
 	assert.Equal(t, "logic/logic.go:3", res.Findings[0].Pos)
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/gohot-dev/gohot/compat"
 	"github.com/gohot-dev/gohot/internal/check"
 	"github.com/gohot-dev/gohot/internal/pluginbuild"
-	"github.com/gohot-dev/gohot/manifest"
 )
 
 func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
@@ -82,7 +81,7 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		enc.SetIndent("", "  ")
 		return enc.Encode(m)
 	}
-	if m.Check.Status != manifest.CheckSkipped {
+	if m.Check.Status != compat.StatusSkipped {
 		printFindings(stdout, res)
 	}
 	fmt.Fprintf(stdout, "built %s (id %s, check %s)\n", m.Plugin, m.ID, m.Check.Status)
@@ -104,7 +103,13 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *base == "" {
 		return &exitError{code: 2, err: errors.New("--base is required: the manifest of the running version, an old source directory or a git revision")}
 	}
-	res, err := pluginbuild.Check(ctx, dir, *base, *host, check.Options{})
+	var hostPkgs []string
+	if *host != "" {
+		if hostPkgs, err = pluginbuild.HostPackages(*host); err != nil {
+			return err
+		}
+	}
+	res, err := check.Run(ctx, dir, *base, hostPkgs, check.Options{})
 	if err != nil {
 		return err
 	}
@@ -112,7 +117,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(struct {
-			Status string `json:"status"`
+			Status compat.Status `json:"status"`
 			*compat.Result
 		}{res.Status(), res}); err != nil {
 			return err

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/gohot-dev/gohot/compat"
+	"github.com/gohot-dev/gohot/internal/gotool"
 	"github.com/gohot-dev/gohot/internal/pluginbuild"
 	"github.com/gohot-dev/gohot/manifest"
 	"github.com/gohot-dev/gohot/reload"
@@ -34,13 +34,14 @@ func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if _, err := pluginbuild.Toolchain(ctx); err != nil {
+	if _, err := gotool.Toolchain(ctx); err != nil {
 		return err
 	}
-	root, err := moduleRoot(ctx, dir)
+	pkg, err := gotool.ListMain(ctx, dir)
 	if err != nil {
 		return err
 	}
+	root := pkg.Root()
 	if err := os.MkdirAll(*outDir, 0o777); err != nil {
 		return fmt.Errorf("output directory: %w", err)
 	}
@@ -79,7 +80,7 @@ func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 					_ = addTree(w, ev.Name, outAbs)
 				}
 			}
-			if !relevant(ev.Name) || ev.Op == fsnotify.Chmod {
+			if !gotool.SourceFile(filepath.Base(ev.Name)) || ev.Op == fsnotify.Chmod {
 				continue
 			}
 			changed = append(changed, ev.Name)
@@ -144,11 +145,6 @@ func buildAndReload(ctx context.Context, stdout, stderr io.Writer, dir, name, ou
 	}
 }
 
-func relevant(path string) bool {
-	base := filepath.Base(path)
-	return strings.HasSuffix(base, ".go") || base == "go.mod" || base == "go.sum"
-}
-
 func describeChanges(root string, files []string) string {
 	seen := map[string]bool{}
 	var out []string
@@ -165,41 +161,18 @@ func describeChanges(root string, files []string) string {
 	return strings.Join(out, " ")
 }
 
-// addTree watches dir and its subdirectories, except hidden ones, testdata,
-// vendor and the output directory.
+// addTree watches dir and the subdirectories that may hold sources (as
+// the source hash counts them), except the output directory.
 func addTree(w *fsnotify.Watcher, dir, skip string) error {
-	return filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() {
+	return gotool.WalkSources(dir, skip, func(path string, isDir bool) error {
+		if !isDir {
 			return nil
-		}
-		if path != dir && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" || d.Name() == "vendor") {
-			return filepath.SkipDir
-		}
-		if abs, err := filepath.Abs(path); err == nil && abs == skip {
-			return filepath.SkipDir
 		}
 		if err := w.Add(path); err != nil {
 			return fmt.Errorf("watch %s: %w", path, err)
 		}
 		return nil
 	})
-}
-
-func moduleRoot(ctx context.Context, dir string) (string, error) {
-	cmd := exec.CommandContext(ctx, "go", "env", "GOMOD")
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("package directory %s: %w", dir, err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", fmt.Errorf("package directory %s is not in a module", dir)
-	}
-	return filepath.Dir(gomod), nil
 }
 
 func mustAbs(p string) string {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/gohot-dev/gohot/compat"
 	"github.com/gohot-dev/gohot/internal/check"
+	"github.com/gohot-dev/gohot/internal/gotool"
 	"github.com/gohot-dev/gohot/manifest"
 	"github.com/gohot-dev/gohot/pkghash"
 )
@@ -56,251 +57,254 @@ var ErrUnsafe = errors.New("gohot check found unsafe edits")
 // ErrSameSource is returned when the source hashes to Options.SkipSource.
 var ErrSameSource = errors.New("the source is identical to the running version's")
 
-// Build builds one plugin version and returns its manifest.
+// Build builds one plugin version and returns its manifest. The steps
+// are in the order a failure is cheapest: settings, source, check,
+// compile, record; nothing is written at the output path until the last.
 func Build(ctx context.Context, opts Options) (*manifest.Manifest, *compat.Result, error) {
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
 	}
-	toolchain, err := Toolchain(ctx)
+	b := &builder{opts: opts}
+	if err := b.settings(ctx); err != nil {
+		return nil, nil, err
+	}
+	if err := b.source(ctx); err != nil {
+		return nil, nil, err
+	}
+	if err := b.check(ctx); err != nil {
+		return nil, b.result, err
+	}
+	tmp, err := b.compile(ctx)
+	if tmp != "" {
+		defer os.RemoveAll(tmp)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	pkg, err := listMain(ctx, opts.Dir)
+	m, err := b.record()
 	if err != nil {
 		return nil, nil, err
 	}
-	env := os.Environ()
-	var flags []string
-	settings := map[string]string{}
-	if opts.Host != "" {
-		hs, err := ReadHost(opts.Host, toolchain)
+	return m, b.result, nil
+}
+
+// builder carries one build from step to step.
+type builder struct {
+	opts      Options
+	toolchain string
+	pkg       *gotool.Package
+	env       []string          // the go command's environment
+	flags     []string          // go build flags mirrored from the host
+	recorded  map[string]string // the host's recorded build settings
+	hostPkgs  []pkghash.Package
+	src       manifest.Source
+	facts     *compat.Facts
+	result    *compat.Result
+	status    compat.Status
+	id, out   string // the version's ID and the .so to install
+	so        string // the built .so, in a temporary directory
+}
+
+// settings finds the toolchain, the package and, with a host, the build
+// settings to mirror and the host's package hashes.
+func (b *builder) settings(ctx context.Context) error {
+	var err error
+	if b.toolchain, err = gotool.Toolchain(ctx); err != nil {
+		return err
+	}
+	if b.pkg, err = gotool.ListMain(ctx, b.opts.Dir); err != nil {
+		return err
+	}
+	b.env = os.Environ()
+	b.recorded = map[string]string{}
+	if b.opts.Host != "" {
+		hs, err := ReadHost(b.opts.Host, b.toolchain)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
-		flags = hs.Flags
+		b.flags = hs.Flags
 		for k, v := range hs.Env {
-			env = append(env, k+"="+v)
+			b.env = append(b.env, k+"="+v)
 		}
-		settings = hs.Recorded
+		b.recorded = hs.Recorded
+		// Its user packages for the check, its standard library for the
+		// comparison after the build.
+		if b.hostPkgs, err = readHostPackages(b.opts.Host); err != nil {
+			return err
+		}
 	}
-	env = append(env, "CGO_ENABLED=1", "GOTOOLCHAIN=local")
+	b.env = append(b.env, "CGO_ENABLED=1", "GOTOOLCHAIN=local")
+	return nil
+}
 
-	src, err := describeSource(ctx, pkg)
-	if err != nil {
-		return nil, nil, err
+// source describes the source and applies the tree rules: an identical
+// source is skipped when asked, uncommitted changes are refused with
+// --clean and warned about otherwise.
+func (b *builder) source(ctx context.Context) error {
+	var err error
+	if b.src, err = describeSource(ctx, b.pkg); err != nil {
+		return err
 	}
-	if opts.SkipSource != "" && src.Hash == opts.SkipSource {
-		return nil, nil, ErrSameSource
+	if b.opts.SkipSource != "" && b.src.Hash == b.opts.SkipSource {
+		return ErrSameSource
 	}
-	if src.Modified {
-		if opts.Clean {
-			return nil, nil, fmt.Errorf("%s has uncommitted changes to Go sources and --clean was given: commit them, or build without --clean", pkg.Dir)
+	if b.src.Modified {
+		if b.opts.Clean {
+			return fmt.Errorf("%s has uncommitted changes to Go sources and --clean was given: commit them, or build without --clean", b.pkg.Dir)
 		}
-		if !opts.EditLoop {
-			fmt.Fprintf(opts.Stderr, "gohot build: warning: %s has uncommitted changes; the manifest records modified=true\n", pkg.Dir)
+		if !b.opts.EditLoop {
+			fmt.Fprintf(b.opts.Stderr, "gohot build: warning: %s has uncommitted changes; the manifest records modified=true\n", b.pkg.Dir)
 		}
 	}
+	return nil
+}
 
-	facts, err := check.Load(pkg.Dir, check.Options{BuildFlags: tagsOnly(flags), Env: env})
+// check computes the version's facts and, with a base, compares them:
+// an unsafe result stops the build before anything is compiled.
+func (b *builder) check(ctx context.Context) error {
+	opts := check.Options{BuildFlags: tagsOnly(b.flags), Env: b.env}
+	var err error
+	if b.facts, err = check.Load(b.pkg.Dir, opts); err != nil {
+		return err
+	}
+	if len(b.facts.Entry) == 0 {
+		return fmt.Errorf("package %s exports no funcs: a plugin's entry points are the exported funcs of its main package", b.pkg.ImportPath)
+	}
+	if b.opts.Host != "" {
+		b.facts.Host = userPackages(b.hostPkgs)
+	}
+	b.result, b.status = &compat.Result{}, compat.StatusSkipped
+	if b.opts.NoCheck || b.opts.Base == "" {
+		return nil
+	}
+	base, err := check.LoadBase(ctx, b.opts.Base, b.pkg.Dir, b.pkg.Root(), opts)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	if len(facts.Entry) == 0 {
-		return nil, nil, fmt.Errorf("package %s exports no funcs: a plugin's entry points are the exported funcs of its main package", pkg.ImportPath)
+	b.result = compat.Compare(base, b.facts)
+	b.result.Base = b.opts.Base
+	if b.status = b.result.Status(); b.status == compat.StatusUnsafe {
+		return ErrUnsafe
 	}
-	// The host's package hashes: its user packages for the check now,
-	// its standard library for the comparison after the build.
-	var hostPkgs []pkghash.Package
-	if opts.Host != "" {
-		if hostPkgs, err = readHostPackages(opts.Host); err != nil {
-			return nil, nil, err
-		}
-		facts.Host = userPackages(hostPkgs)
-	}
-	result := &compat.Result{}
-	status := manifest.CheckSkipped
-	if !opts.NoCheck && opts.Base != "" {
-		base, err := LoadBase(ctx, opts.Base, pkg, check.Options{BuildFlags: tagsOnly(flags), Env: env})
-		if err != nil {
-			return nil, nil, err
-		}
-		result = compat.Compare(base, facts)
-		result.Base = opts.Base
-		status = result.Status()
-		if status == manifest.CheckUnsafe {
-			return nil, result, ErrUnsafe
-		}
-	}
+	return nil
+}
 
-	id := newID()
-	if opts.Out == "" {
-		opts.Out = filepath.Base(pkg.Dir) + "-" + id + ".so"
+// compile builds the .so into a temporary directory beside the output,
+// which it returns for the caller to remove.
+func (b *builder) compile(ctx context.Context) (tmp string, err error) {
+	b.id = newID()
+	if b.opts.Out == "" {
+		b.opts.Out = filepath.Base(b.pkg.Dir) + "-" + b.id + ".so"
 	}
-	out, err := filepath.Abs(opts.Out)
+	if b.out, err = filepath.Abs(b.opts.Out); err != nil {
+		return "", fmt.Errorf("output %s: %w", b.opts.Out, err)
+	}
+	if tmp, err = os.MkdirTemp(filepath.Dir(b.out), ".gohot-build-"); err != nil {
+		return "", fmt.Errorf("output directory: %w", err)
+	}
+	overlay, err := b.stamp(tmp)
 	if err != nil {
-		return nil, nil, fmt.Errorf("output %s: %w", opts.Out, err)
+		return tmp, err
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(out), ".gohot-build-")
-	if err != nil {
-		return nil, nil, fmt.Errorf("output directory: %w", err)
+	b.so = filepath.Join(tmp, filepath.Base(b.out))
+	args := append([]string{"build", "-buildmode=plugin", "-overlay=" + overlay, "-o", b.so}, b.flags...)
+	for _, f := range append(append([]string{}, b.pkg.GoFiles...), b.pkg.CgoFiles...) {
+		args = append(args, filepath.Join(b.pkg.Dir, f))
 	}
-	defer os.RemoveAll(tmp)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = b.pkg.Dir
+	cmd.Env = b.env
+	cmd.Stdout = b.opts.Stderr
+	cmd.Stderr = b.opts.Stderr
+	if b.opts.Verbose {
+		fmt.Fprintf(b.opts.Stderr, "gohot build: go %s\n", strings.Join(args, " "))
+	}
+	if err := cmd.Run(); err != nil {
+		return tmp, fmt.Errorf("go build of %s failed (compiler output above): %w", b.pkg.ImportPath, err)
+	}
+	return tmp, nil
+}
 
-	// The plugin path of a file-list build hashes the main package's build
-	// ID, which covers its files' content: an added declaration carrying
-	// the version ID makes every build's path unique, so a rebuilt old
-	// source (a rollback) loads too. The overlay keeps the user's tree
-	// untouched.
-	first := filepath.Join(pkg.Dir, pkg.GoFiles[0])
+// stamp writes the overlay that gives this build its own plugin identity
+// and returns its path. The plugin path of a file-list build hashes the
+// main package's build ID, which covers its files' content: an added
+// declaration carrying the version ID makes every build's path unique, so
+// a rebuilt old source (a rollback) loads too. The overlay keeps the
+// user's tree untouched.
+func (b *builder) stamp(tmp string) (string, error) {
+	first := filepath.Join(b.pkg.Dir, b.pkg.GoFiles[0])
 	orig, err := os.ReadFile(first)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", first, err)
+		return "", fmt.Errorf("read %s: %w", first, err)
 	}
 	stamped := filepath.Join(tmp, "stamped.go")
-	stamp := fmt.Sprintf("\n\n// %s is the gohot build ID of this plugin version.\nvar %s = %q\n", BuildSymbol, BuildSymbol, id)
+	stamp := fmt.Sprintf("\n\n// %s is the gohot build ID of this plugin version.\nvar %s = %q\n", BuildSymbol, BuildSymbol, b.id)
 	if err := os.WriteFile(stamped, append(orig, stamp...), 0o666); err != nil {
-		return nil, nil, err
+		return "", err
 	}
 	overlay, _ := json.Marshal(map[string]map[string]string{"Replace": {first: stamped}})
 	overlayFile := filepath.Join(tmp, "overlay.json")
 	if err := os.WriteFile(overlayFile, overlay, 0o666); err != nil {
-		return nil, nil, err
+		return "", err
 	}
-	so := filepath.Join(tmp, filepath.Base(out))
-	args := append([]string{"build", "-buildmode=plugin", "-overlay=" + overlayFile, "-o", so}, flags...)
-	for _, f := range append(append([]string{}, pkg.GoFiles...), pkg.CgoFiles...) {
-		args = append(args, filepath.Join(pkg.Dir, f))
-	}
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = pkg.Dir
-	cmd.Env = env
-	cmd.Stdout = opts.Stderr
-	cmd.Stderr = opts.Stderr
-	if opts.Verbose {
-		fmt.Fprintf(opts.Stderr, "gohot build: go %s\n", strings.Join(args, " "))
-	}
-	if err := cmd.Run(); err != nil {
-		return nil, nil, fmt.Errorf("go build of %s failed (compiler output above): %w", pkg.ImportPath, err)
-	}
+	return overlayFile, nil
+}
 
-	pkgs, err := pkghash.Read(so)
+// record compares the built plugin's standard library with the host's,
+// writes the manifest and installs both: the .so first, then its manifest,
+// so a host that waits for the manifest finds a complete plugin.
+func (b *builder) record() (*manifest.Manifest, error) {
+	pkgs, err := pkghash.Read(b.so)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if opts.Host != "" {
-		if err := stdMismatch(hostPkgs, pkgs); err != nil {
-			return nil, nil, err
+	if b.opts.Host != "" {
+		if err := stdMismatch(b.hostPkgs, pkgs); err != nil {
+			return nil, err
 		}
 	}
-	sum, err := fileSHA256(so)
+	sum, err := fileSHA256(b.so)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	factsJSON, err := json.Marshal(facts)
+	factsJSON, err := json.Marshal(b.facts)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	m := &manifest.Manifest{
 		Format:       manifest.Format,
-		ID:           id,
-		Plugin:       filepath.Base(out),
+		ID:           b.id,
+		Plugin:       filepath.Base(b.out),
 		PluginSHA256: sum,
-		MainPackage:  pkg.ImportPath,
-		Source:       src,
-		Toolchain:    toolchain,
-		Settings:     settings,
-		Host:         opts.Host,
+		MainPackage:  b.pkg.ImportPath,
+		Source:       b.src,
+		Toolchain:    b.toolchain,
+		Settings:     b.recorded,
+		Host:         b.opts.Host,
 		Packages:     pkgs,
-		Check:        manifest.Check{Status: status, Base: opts.Base, Findings: result.Findings},
+		Check:        manifest.Check{Status: b.status, Base: b.opts.Base, Findings: b.result.Findings},
 		Built:        time.Now().UTC().Truncate(time.Second),
 		Facts:        factsJSON,
 	}
-	// The .so first, then its manifest: a host that waits for the manifest
-	// finds a complete plugin.
-	if err := os.Rename(so, out); err != nil {
-		return nil, nil, fmt.Errorf("install %s: %w", out, err)
+	if err := os.Rename(b.so, b.out); err != nil {
+		return nil, fmt.Errorf("install %s: %w", b.out, err)
 	}
-	if err := manifest.Write(manifest.PathFor(out), m); err != nil {
-		os.Remove(out)
-		return nil, nil, err
+	if err := manifest.Write(manifest.PathFor(b.out), m); err != nil {
+		os.Remove(b.out)
+		return nil, err
 	}
-	return m, result, nil
-}
-
-// Toolchain returns the go command's version and checks it is gohot's.
-func Toolchain(ctx context.Context) (string, error) {
-	cmd := exec.CommandContext(ctx, "go", "env", "GOVERSION")
-	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOVERSION: %w (is Go on PATH?)", err)
-	}
-	v := strings.TrimSpace(string(out))
-	if !strings.Contains(v, "-gohot") {
-		return "", fmt.Errorf("the go command on PATH is %s, not a gohot toolchain: switch with eval \"$(scripts/env.sh)\"", v)
-	}
-	return v, nil
-}
-
-type listedPackage struct {
-	Dir        string
-	ImportPath string
-	Name       string
-	GoFiles    []string
-	CgoFiles   []string
-	Module     *struct{ Path, Dir string }
-	Error      *struct{ Err string }
-}
-
-func listMain(ctx context.Context, dir string) (*listedPackage, error) {
-	if dir == "" {
-		dir = "."
-	}
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("package directory %s does not exist", dir)
-	}
-	cmd := exec.CommandContext(ctx, "go", "list", "-e", "-json", ".")
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("go list %s: %s", dir, strings.TrimSpace(stderr.String()))
-	}
-	var p listedPackage
-	if err := json.Unmarshal(out, &p); err != nil {
-		return nil, fmt.Errorf("go list %s: %w", dir, err)
-	}
-	if p.Error != nil {
-		return nil, fmt.Errorf("package %s: %s", dir, p.Error.Err)
-	}
-	if p.Name != "main" {
-		return nil, fmt.Errorf("package %s is %q, not main: a plugin is built from a main package", p.ImportPath, p.Name)
-	}
-	if len(p.GoFiles) == 0 {
-		return nil, fmt.Errorf("package %s has no Go files to build", p.ImportPath)
-	}
-	return &p, nil
+	return m, nil
 }
 
 // describeSource records the git revision of the package's tree, whether
 // it has uncommitted changes, and a hash of the Go files of the module.
-func describeSource(ctx context.Context, p *listedPackage) (manifest.Source, error) {
+func describeSource(ctx context.Context, p *gotool.Package) (manifest.Source, error) {
 	src := manifest.Source{Dir: p.Dir}
-	root := p.Dir
-	if p.Module != nil && p.Module.Dir != "" {
-		root = p.Module.Dir
-	}
+	root := p.Root()
 	h := sha256.New()
 	var files []string
-	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" || d.Name() == "vendor") {
-			return filepath.SkipDir
-		}
-		if !d.IsDir() && (strings.HasSuffix(path, ".go") || d.Name() == "go.mod" || d.Name() == "go.sum") {
+	err := gotool.WalkSources(root, "", func(path string, dir bool) error {
+		if !dir {
 			files = append(files, path)
 		}
 		return nil

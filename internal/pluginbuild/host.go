@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gohot-dev/gohot/manifest"
 	"github.com/gohot-dev/gohot/pkghash"
 )
 
@@ -29,7 +30,7 @@ func ReadHost(path, toolchain string) (*HostSettings, error) {
 	if err != nil {
 		return nil, fmt.Errorf("host %s: not a Go binary with build info: %w", path, err)
 	}
-	if !strings.Contains(info.GoVersion, "-gohot") {
+	if !manifest.GohotToolchain(info.GoVersion) {
 		return nil, fmt.Errorf("host %s was built by stock %s, which refuses changed plugins: rebuild it with gohot (%s)", path, info.GoVersion, toolchain)
 	}
 	if info.GoVersion != toolchain {

@@ -3,12 +3,12 @@ package pluginbuild
 import (
 	"os"
 	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gohot-dev/gohot/manifest"
 	"github.com/gohot-dev/gohot/pkghash"
 )
 
@@ -21,7 +21,7 @@ func TestReadHost(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "host host_test.go: not a Go binary with build info")
 
-	if !strings.Contains(self, "-gohot") {
+	if !manifest.GohotToolchain(self) {
 		_, err = ReadHost(exe, self)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "was built by stock "+self+", which refuses changed plugins")

@@ -1,4 +1,4 @@
-package pluginbuild
+package check
 
 import (
 	"bytes"
@@ -11,50 +11,59 @@ import (
 	"strings"
 
 	"github.com/gohot-dev/gohot/compat"
-	"github.com/gohot-dev/gohot/internal/check"
+	"github.com/gohot-dev/gohot/internal/gotool"
 	"github.com/gohot-dev/gohot/manifest"
 )
 
 // LoadBase returns the facts of the version to compare against. base is
 // the manifest of the running version (a .gohot.json file, or the .so
 // beside it), a directory holding the old source of the same module, or a
-// git revision of the tree the package lives in.
-func LoadBase(ctx context.Context, base string, pkg *listedPackage, opts check.Options) (*compat.Facts, error) {
+// git revision of the tree the package lives in. pkgDir and root are the
+// new version's main package directory and module root: the old source
+// is read at the same place in the base tree.
+func LoadBase(ctx context.Context, base, pkgDir, root string, opts Options) (*compat.Facts, error) {
 	if strings.HasSuffix(base, manifest.Suffix) || strings.HasSuffix(base, ".so") {
-		path := base
-		if strings.HasSuffix(base, ".so") {
-			path = manifest.PathFor(base)
-		}
-		m, err := manifest.Read(path)
-		if err != nil {
-			return nil, fmt.Errorf("base: %w", err)
-		}
-		if len(m.Facts) == 0 {
-			return nil, fmt.Errorf("base %s records no facts: rebuild that version with gohot build, or pass its source", path)
-		}
-		var f compat.Facts
-		if err := json.Unmarshal(m.Facts, &f); err != nil {
-			return nil, fmt.Errorf("base %s: facts: %w", path, err)
-		}
-		return &f, nil
+		return manifestFacts(base)
 	}
-	root := pkg.Dir
-	if pkg.Module != nil && pkg.Module.Dir != "" {
-		root = pkg.Module.Dir
-	}
-	rel, err := filepath.Rel(root, pkg.Dir)
+	rel, err := filepath.Rel(root, pkgDir)
 	if err != nil {
 		return nil, err
 	}
 	if fi, err := os.Stat(base); err == nil && fi.IsDir() {
 		dir := filepath.Join(base, rel)
-		f, err := check.Load(dir, opts)
+		f, err := Load(dir, opts)
 		if err != nil {
 			return nil, fmt.Errorf("base %s: %w", base, err)
 		}
 		return f, nil
 	}
-	// A git revision: export that tree to a temporary directory.
+	return revisionFacts(ctx, base, pkgDir, root, opts)
+}
+
+// manifestFacts reads the facts a version's manifest recorded; base is the
+// manifest or the .so beside it.
+func manifestFacts(base string) (*compat.Facts, error) {
+	path := base
+	if strings.HasSuffix(base, ".so") {
+		path = manifest.PathFor(base)
+	}
+	m, err := manifest.Read(path)
+	if err != nil {
+		return nil, fmt.Errorf("base: %w", err)
+	}
+	if len(m.Facts) == 0 {
+		return nil, fmt.Errorf("base %s records no facts: rebuild that version with gohot build, or pass its source", path)
+	}
+	var f compat.Facts
+	if err := json.Unmarshal(m.Facts, &f); err != nil {
+		return nil, fmt.Errorf("base %s: facts: %w", path, err)
+	}
+	return &f, nil
+}
+
+// revisionFacts exports the git revision base of the tree holding root
+// to a temporary directory and loads the package at pkgDir's place in it.
+func revisionFacts(ctx context.Context, base, pkgDir, root string, opts Options) (*compat.Facts, error) {
 	top, err := gitOutput(ctx, root, "rev-parse", "--show-toplevel")
 	if err != nil {
 		return nil, fmt.Errorf("base %q is not a manifest, a directory or a git revision (%s is not in a git tree)", base, root)
@@ -85,7 +94,7 @@ func LoadBase(ctx context.Context, base string, pkg *listedPackage, opts check.O
 	if err := untar.Wait(); err != nil {
 		return nil, fmt.Errorf("base %s: tar: %v: %s", base, err, stderr.String())
 	}
-	relTop, err := filepath.Rel(top, pkg.Dir)
+	relTop, err := filepath.Rel(top, pkgDir)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +102,7 @@ func LoadBase(ctx context.Context, base string, pkg *listedPackage, opts check.O
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("base %s has no %s: the package did not exist at that revision", base, relTop)
 	}
-	f, err := check.Load(dir, opts)
+	f, err := Load(dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("base %s: %w", base, err)
 	}
@@ -105,23 +114,20 @@ func gitOutput(ctx context.Context, dir string, args ...string) (string, error) 
 	return strings.TrimSpace(string(out)), err
 }
 
-// Check compares the package in dir with base, without building. host,
-// if not empty, is the host program: its own packages' call sites stay old.
-func Check(ctx context.Context, dir, base, host string, opts check.Options) (*compat.Result, error) {
-	pkg, err := listMain(ctx, dir)
+// Run compares the main package in dir with base, without building.
+// hostPackages, if not nil, are the user packages the host program links
+// itself (their own call sites there stay old).
+func Run(ctx context.Context, dir, base string, hostPackages []string, opts Options) (*compat.Result, error) {
+	pkg, err := gotool.ListMain(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
-	newFacts, err := check.Load(pkg.Dir, opts)
+	newFacts, err := Load(pkg.Dir, opts)
 	if err != nil {
 		return nil, err
 	}
-	if host != "" {
-		if newFacts.Host, err = HostPackages(host); err != nil {
-			return nil, err
-		}
-	}
-	old, err := LoadBase(ctx, base, pkg, opts)
+	newFacts.Host = hostPackages
+	old, err := LoadBase(ctx, base, pkg.Dir, pkg.Root(), opts)
 	if err != nil {
 		return nil, err
 	}

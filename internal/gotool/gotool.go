@@ -1,0 +1,128 @@
+// Package gotool is the one place gohot's commands ask the go command and
+// the file tree about a plugin's source: the main package and its module,
+// the toolchain, and which files are sources. The build, the check and
+// the watch loop must agree on these, so each is answered here once.
+package gotool
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/gohot-dev/gohot/manifest"
+)
+
+// Package is what go list says of a plugin's main package.
+type Package struct {
+	Dir        string
+	ImportPath string
+	Name       string
+	GoFiles    []string
+	CgoFiles   []string
+	Module     *struct{ Path, Dir string }
+	Error      *struct{ Err string }
+}
+
+// Root is the directory of the package's module, or its own directory
+// outside a module.
+func (p *Package) Root() string {
+	if p.Module != nil && p.Module.Dir != "" {
+		return p.Module.Dir
+	}
+	return p.Dir
+}
+
+// ListMain lists the main package in dir ("" is the current directory)
+// and refuses anything that cannot be built as a plugin.
+func ListMain(ctx context.Context, dir string) (*Package, error) {
+	if dir == "" {
+		dir = "."
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("package directory %s does not exist", dir)
+	}
+	cmd := exec.CommandContext(ctx, "go", "list", "-e", "-json", ".")
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list %s: %s", dir, strings.TrimSpace(stderr.String()))
+	}
+	var p Package
+	if err := json.Unmarshal(out, &p); err != nil {
+		return nil, fmt.Errorf("go list %s: %w", dir, err)
+	}
+	if p.Error != nil {
+		return nil, fmt.Errorf("package %s: %s", dir, p.Error.Err)
+	}
+	if p.Name != "main" {
+		return nil, fmt.Errorf("package %s is %q, not main: a plugin is built from a main package", p.ImportPath, p.Name)
+	}
+	if len(p.GoFiles) == 0 {
+		return nil, fmt.Errorf("package %s has no Go files to build", p.ImportPath)
+	}
+	return &p, nil
+}
+
+// Toolchain returns the go command's version and checks it is gohot's.
+func Toolchain(ctx context.Context) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "env", "GOVERSION")
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOVERSION: %w (is Go on PATH?)", err)
+	}
+	v := strings.TrimSpace(string(out))
+	if !manifest.GohotToolchain(v) {
+		return "", fmt.Errorf("the go command on PATH is %s, not a gohot toolchain: switch with eval \"$(scripts/env.sh)\"", v)
+	}
+	return v, nil
+}
+
+// SkipDir reports whether a directory named name under a module root holds
+// no sources of the module's packages: hidden directories, testdata and
+// vendor.
+func SkipDir(name string) bool {
+	return strings.HasPrefix(name, ".") || name == "testdata" || name == "vendor"
+}
+
+// SourceFile reports whether a file is part of what a plugin version is
+// built from: Go files, go.mod and go.sum. Anything else beside them (a
+// built host, a log) is not.
+func SourceFile(name string) bool {
+	return strings.HasSuffix(name, ".go") || name == "go.mod" || name == "go.sum"
+}
+
+// WalkSources calls fn for every directory under root that may hold
+// sources (root included) and every source file in them, in lexical order.
+// skip, if not empty, is an absolute directory to leave out (an output
+// directory inside the tree).
+func WalkSources(root, skip string, fn func(path string, dir bool) error) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != root && SkipDir(d.Name()) {
+				return filepath.SkipDir
+			}
+			if skip != "" {
+				if abs, err := filepath.Abs(path); err == nil && abs == skip {
+					return filepath.SkipDir
+				}
+			}
+			return fn(path, true)
+		}
+		if SourceFile(d.Name()) {
+			return fn(path, false)
+		}
+		return nil
+	})
+}
