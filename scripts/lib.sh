@@ -116,6 +116,14 @@ goroot_version() {
 	printf '%s\n' "${v%%-*}"
 }
 
+# copy_go_tree SRC DST: copies a Go source tree into the existing
+# directory DST, without bin/ and pkg/ (make.bash rebuilds them) or the
+# cache's completion marker, and makes it writable for patching.
+copy_go_tree() {
+	(cd "$1" && find . -mindepth 1 -maxdepth 1 ! -name bin ! -name pkg ! -name .gohot-complete -exec cp -a {} "$2/" \;)
+	chmod -R u+w "$2"
+}
+
 gohot_cache() {
 	printf '%s\n' "${GOHOT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gohot}"
 }

@@ -75,8 +75,7 @@ fi
 [ ! -e "$dir" ] || [ -z "$(ls -A "$dir")" ] || die "$EX_USAGE" "$dir exists and is not empty: pick another --dir"
 mkdir -p "$dir"
 step_start "copy $src to $dir"
-(cd "$src" && find . -mindepth 1 -maxdepth 1 ! -name bin ! -name pkg ! -name .gohot-complete -exec cp -a {} "$dir/" \;)
-chmod -R u+w "$dir"
+copy_go_tree "$src" "$dir"
 git_q init -q
 git_q add -A
 git_q commit -q -m "base: $(head -n1 "$dir/VERSION")"

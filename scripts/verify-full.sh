@@ -55,8 +55,7 @@ mkdir -p "$work"
 step_start "build stock Go from $stock_src"
 rm -rf "$work/stock"
 mkdir "$work/stock"
-(cd "$stock_src" && find . -mindepth 1 -maxdepth 1 ! -name bin ! -name pkg ! -name .gohot-complete -exec cp -a {} "$work/stock/" \;)
-chmod -R u+w "$work/stock"
+copy_go_tree "$stock_src" "$work/stock"
 (cd "$work/stock/src" && GOROOT_BOOTSTRAP="$goroot" GOTOOLCHAIN=local GOFLAGS='' bash make.bash) >"$work/stock-make.log" 2>&1 ||
 	{ tail -n 20 "$work/stock-make.log" >&2; die "$EX_BUILD" "building stock Go from $stock_src failed"; }
 step_done
