@@ -112,7 +112,13 @@ type Host struct {
 // New returns a Host for this process. It fails if this program was built
 // by a stock Go toolchain, whose plugin.Open refuses every changed package.
 func New(opts Options) (*Host, error) {
-	if v := runtime.Version(); !manifest.GohotToolchain(v) {
+	return newHost(opts, runtime.Version())
+}
+
+// newHost is New for a program built by the toolchain version, so that
+// both answers are tested whichever toolchain runs the tests.
+func newHost(opts Options, version string) (*Host, error) {
+	if v := version; !manifest.GohotToolchain(v) {
 		return nil, fmt.Errorf("reload: this program was built by stock %s, whose plugin.Open refuses every changed package: build it with the gohot toolchain", v)
 	}
 	h := &Host{opts: opts, byHash: map[string]int{}, hashes: map[string]string{}}

@@ -30,6 +30,13 @@ func ReadHost(path, toolchain string) (*HostSettings, error) {
 	if err != nil {
 		return nil, fmt.Errorf("host %s: not a Go binary with build info: %w", path, err)
 	}
+	return hostSettings(path, info, toolchain)
+}
+
+// hostSettings derives the settings from a host's build info: what
+// ReadHost does once the binary is read, separate so that every kind of
+// host can be tested whatever toolchain runs the test.
+func hostSettings(path string, info *buildinfo.BuildInfo, toolchain string) (*HostSettings, error) {
 	if !manifest.GohotToolchain(info.GoVersion) {
 		return nil, fmt.Errorf("host %s was built by stock %s, which refuses changed plugins: rebuild it with gohot (%s)", path, info.GoVersion, toolchain)
 	}

@@ -2,6 +2,7 @@ package pluginbuild
 
 import (
 	"os"
+	"runtime/debug"
 	"runtime"
 	"testing"
 
@@ -40,6 +41,47 @@ func TestReadHost(t *testing.T) {
 	assert.Equal(t, "1", hs.Env["CGO_ENABLED"])
 	assert.Equal(t, runtime.GOARCH, hs.Env["GOARCH"])
 	assert.NotContains(t, hs.Flags, "-buildmode=exe", "the build mode is the plugin's own")
+}
+
+// Every kind of host, from build info, whichever toolchain runs the test.
+func TestHostSettings(t *testing.T) {
+	const gohot = "go1.26.8-gohot.8"
+	info := func(version string, settings ...string) *debug.BuildInfo {
+		bi := &debug.BuildInfo{GoVersion: version}
+		for i := 0; i+1 < len(settings); i += 2 {
+			bi.Settings = append(bi.Settings, debug.BuildSetting{Key: settings[i], Value: settings[i+1]})
+		}
+		return bi
+	}
+	refusals := []struct {
+		name string
+		info *debug.BuildInfo
+		want string
+	}{
+		{"stock", info("go1.26.8", "CGO_ENABLED", "1"),
+			"host h was built by stock go1.26.8, which refuses changed plugins: rebuild it with gohot (go1.26.8-gohot.8)"},
+		{"other gohot", info("go1.26.8-gohot.7", "CGO_ENABLED", "1"),
+			"host h was built by go1.26.8-gohot.7, but the go command is go1.26.8-gohot.8: switch to the host's toolchain (scripts/env.sh --go) or rebuild the host"},
+		{"library", info(gohot, "-buildmode", "c-shared", "CGO_ENABLED", "1"),
+			"host h was built with -buildmode=c-shared: a host must be a program (exe or pie)"},
+		{"no cgo", info(gohot, "CGO_ENABLED", "0"),
+			`host h was built with CGO_ENABLED="0": plugins need cgo; rebuild it with CGO_ENABLED=1`},
+		{"gccgo", info(gohot, "-compiler", "gccgo", "CGO_ENABLED", "1"),
+			"host h was built with -compiler=gccgo: gohot plugins need gc"},
+	}
+	for _, r := range refusals {
+		_, err := hostSettings("h", r.info, gohot)
+		if assert.Error(t, err, r.name) {
+			assert.Equal(t, r.want, err.Error(), r.name)
+		}
+	}
+	hs, err := hostSettings("h", info(gohot, "-buildmode", "exe", "-compiler", "gc", "CGO_ENABLED", "1",
+		"-trimpath", "true", "-race", "false", "-tags", "prod", "-gcflags", "all=-N",
+		"GOARCH", "amd64", "GOAMD64", "v3", "CGO_CFLAGS", "-O2", "vcs.revision", "abc"), gohot)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"-gcflags=all=-N", "-tags=prod", "-trimpath"}, hs.Flags)
+	assert.Equal(t, map[string]string{"CGO_ENABLED": "1", "GOARCH": "amd64", "GOAMD64": "v3", "CGO_CFLAGS": "-O2"}, hs.Env)
+	assert.Equal(t, "abc", hs.Recorded["vcs.revision"])
 }
 
 func TestStdMismatch(t *testing.T) {
