@@ -266,8 +266,7 @@ elif [ "$(goroot_version "$path_goroot" 2>/dev/null)" = "$go_version" ] && [ -x 
 fi
 mkdir "$tmp/go"
 # Everything but the binaries: make.bash rebuilds bin/ and pkg/.
-(cd "$src_dir" && find . -mindepth 1 -maxdepth 1 ! -name bin ! -name pkg ! -name .gohot-complete -exec cp -a {} "$tmp/go/" \;)
-chmod -R u+w "$tmp/go"
+copy_go_tree "$src_dir" "$tmp/go"
 orig_version=$(head -n1 "$tmp/go/VERSION")
 case $orig_version in go"$go_version") ;; *) die "$EX_FETCH" "$src_dir/VERSION says '$orig_version': already patched or not a release tree" ;; esac
 step_done
