@@ -12,7 +12,7 @@ Usage: scripts/test.sh [--go 1.X.Y] [-- go test flags...]
 1. checks that the patch series applies and matches toolchain/versions.conf;
 2. builds (or reuses from the cache) the gohot toolchain with
    scripts/build-toolchain.sh, verify level quick;
-3. runs shellcheck on scripts/ when it is installed, and go vet;
+3. runs shellcheck on scripts/ (installing it with apt-get when it can), and go vet;
 4. runs go test ./... with the gohot toolchain. The testscript suite finds
    the toolchains through GOHOT_GOROOT (the gohot build) and
    GOHOT_STOCK_GOROOT (stock Go of the same release); both are set here;
@@ -66,12 +66,23 @@ export GOHOT_STOCK_GOROOT=${GOHOT_STOCK_GOROOT:-$stock}
 log "gohot: $GOHOT_GOROOT ($(go version))"
 log "stock: $GOHOT_STOCK_GOROOT"
 
+# The script lint needs shellcheck: installed from Debian's packages when
+# missing and this user can, otherwise the lint is skipped, loudly.
+if ! command -v shellcheck >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	step_start "apt-get install shellcheck"
+	mkdir -p "$(gohot_cache)"
+	apt_log="$(gohot_cache)/apt-shellcheck.log"
+	{ DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck ||
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck; }; } >"$apt_log" 2>&1 ||
+		log "apt-get install shellcheck failed (log: $apt_log)"
+	step_done
+fi
 if command -v shellcheck >/dev/null 2>&1; then
 	step_start "shellcheck scripts/"
 	run shellcheck scripts/*.sh .ci/run
 	step_done
 else
-	log "shellcheck not installed: skipping the script lint (apt-get install shellcheck)"
+	log "WARNING: shellcheck is not installed and could not be: the script lint did NOT run (apt-get install shellcheck)"
 fi
 
 step_start "go vet ./..."
