@@ -484,3 +484,39 @@ func reachable(f *Facts) map[string]bool {
 	// descriptors, which run the old methods anyway.
 	return seen
 }
+
+// redirectResolves are the stale rules whose old calls redirect mode
+// (GOHOT_REDIRECT=on) sends to the new body: func values, interface
+// calls and method values, old code's direct calls, the host's call
+// sites. What it leaves old stays stale: inlined copies, closures and the
+// goroutines they run, constants, init work, method sets.
+var redirectResolves = map[string]bool{
+	RuleFuncValue:    true,
+	RuleIfaceMethod:  true,
+	RuleOldBinding:   true,
+	RuleHostCallSite: true,
+	RuleUnreached:    true,
+}
+
+// UnderRedirect returns findings as they hold for a version loaded in
+// redirect mode: the stale findings redirect resolves become updates.
+// The runtime redirects a function only when its signature and every type
+// it uses are unchanged, which the unsafe rules already require of the
+// findings concerned.
+func UnderRedirect(findings []Finding) []Finding {
+	out := make([]Finding, 0, len(findings))
+	for _, f := range findings {
+		if f.Severity == Stale && redirectResolves[f.Rule] {
+			f.Severity = Update
+			f.Message = "redirect mode: older versions' calls reach the new body (without redirect: " + f.Message + ")"
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// UnderRedirect returns r as it holds for a version loaded in redirect
+// mode (see the function UnderRedirect).
+func (r *Result) UnderRedirect() *Result {
+	return &Result{Base: r.Base, Findings: UnderRedirect(r.Findings)}
+}

@@ -89,6 +89,14 @@ type Options struct {
 	AllowUnchecked bool
 	// Logf receives one line per load step; nil logs nothing.
 	Logf func(format string, args ...any)
+	// Redirect loads every version in redirect mode (GOHOT_REDIRECT=on,
+	// set for the process): after a load, calls that reach a function of
+	// an earlier version through any path (interface calls, func values,
+	// reflect, old goroutines, the host's own call sites) run the new
+	// version's, when its signature and the types it uses are unchanged.
+	// The report lists what was redirected and what was not. Off, the
+	// process's GOHOT_REDIRECT applies (unset: off).
+	Redirect bool
 }
 
 // A Host loads generations and holds the current one.
@@ -173,17 +181,33 @@ func (h *Host) Load(path string) (*Generation, *Report, error) {
 	rep.Changed, rep.Added = h.changes(pkgs)
 	if m.m != nil {
 		for _, f := range m.m.Check.Findings {
-			if f.Severity == "stale" {
+			if f.Severity == compat.Stale {
 				rep.Stale = append(rep.Stale, f)
 			}
 		}
 	}
 
+	if h.opts.Redirect {
+		// The runtime reads it at every plugin.Open.
+		if err := os.Setenv("GOHOT_REDIRECT", "on"); err != nil {
+			return nil, nil, fmt.Errorf("reload %s: set GOHOT_REDIRECT: %w", path, err)
+		}
+	}
 	openStart := time.Now()
 	p, err := plugin.Open(path)
 	rep.OpenDuration = time.Since(openStart)
 	if err != nil {
 		return nil, nil, h.explainOpen(path, pkgs, err)
+	}
+	rep.Redirected, rep.NotRedirected = redirectReport(p)
+	if rep.Redirect = len(rep.Redirected)+len(rep.NotRedirected) > 0; rep.Redirect {
+		var stale []compat.Finding
+		for _, f := range compat.UnderRedirect(rep.Stale) {
+			if f.Severity == compat.Stale {
+				stale = append(stale, f)
+			}
+		}
+		rep.Stale = stale
 	}
 	gen := &Generation{Seq: h.seq + 1, Path: path, ID: m.idOrEmpty(), Manifest: m.m, syms: p}
 	err = h.checkEntries(gen)

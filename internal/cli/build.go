@@ -47,7 +47,7 @@ func oneDir(fs *flag.FlagSet) (string, error) {
 }
 
 func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("build", "build [-o out.so] [--host BIN] [--base BASE | --no-check] [--clean] [-v] [--json] [DIR]", stderr)
+	fs := newFlagSet("build", "build [-o out.so] [--host BIN] [--base BASE | --no-check] [--redirect] [--clean] [-v] [--json] [DIR]", stderr)
 	out := fs.String("o", "", "the plugin `file` to write (default: <dir name>-<build id>.so in the current directory)")
 	host := fs.String("host", "", "host `binary` whose build settings (flags, tags, GOAMD64, cgo) the plugin must share")
 	base := fs.String("base", "", "check against this `version`: the running version's manifest (.gohot.json or its .so), an old source directory, or a git revision")
@@ -56,6 +56,7 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	verbose := fs.Bool("v", false, "print the go command gohot build runs")
 	fs.Bool("allow-dirty", false, "no effect: a tree with uncommitted changes is built unless --clean is given")
 	asJSON := fs.Bool("json", false, "print the manifest as JSON")
+	redirect := fs.Bool("redirect", false, "print the findings as they hold for a host loading in redirect mode (GOHOT_REDIRECT=on); the manifest keeps them as checked")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -82,6 +83,9 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return enc.Encode(m)
 	}
 	if m.Check.Status != compat.StatusSkipped {
+		if *redirect {
+			res = res.UnderRedirect()
+		}
 		printFindings(stdout, res)
 	}
 	fmt.Fprintf(stdout, "built %s (id %s, check %s)\n", m.Plugin, m.ID, m.Check.Status)
@@ -89,10 +93,11 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("check", "check --base BASE [--host BIN] [--json] [DIR]", stderr)
+	fs := newFlagSet("check", "check --base BASE [--host BIN] [--redirect] [--json] [DIR]", stderr)
 	base := fs.String("base", "", "the running `version`: its manifest (.gohot.json or its .so), an old source directory, or a git revision (required)")
 	host := fs.String("host", "", "the host `program`: changed funcs of packages it links itself are reported, its own call sites keep the old code")
 	asJSON := fs.Bool("json", false, "print the findings as JSON")
+	redirect := fs.Bool("redirect", false, "the findings as they hold for a host loading in redirect mode (GOHOT_REDIRECT=on): what redirect sends to the new body is an update")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -112,6 +117,9 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	res, err := check.Run(ctx, dir, *base, hostPkgs, check.Options{})
 	if err != nil {
 		return err
+	}
+	if *redirect {
+		res = res.UnderRedirect()
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
