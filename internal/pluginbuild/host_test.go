@@ -2,8 +2,8 @@ package pluginbuild
 
 import (
 	"os"
-	"runtime/debug"
 	"runtime"
+	"runtime/debug"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
