@@ -8,7 +8,7 @@ set -euo pipefail
 usage() {
 	cat <<'USAGE'
 Usage: scripts/refresh-patches.sh start [--go 1.X.Y | --src DIR] --dir DIR
-       scripts/refresh-patches.sh export --dir DIR
+       scripts/refresh-patches.sh export [--go 1.X.Y] --dir DIR
 
 start   makes DIR a git repository holding the Go tree (the Go on PATH,
         a release fetched with build-toolchain.sh's cache, or --src DIR),
@@ -18,6 +18,12 @@ start   makes DIR a git repository holding the Go tree (the Go on PATH,
 export  writes the commits after gohot-base back to patches/ as normalized
         git format-patch files (zero commit ids, no signature) and records
         the new series hash in toolchain/versions.conf.
+        With --go 1.X.Y (DIR holds that release's tree), it writes the
+        variants for Go 1.X instead: a commit becomes patches/go1.X/NAME
+        only where the default patch of that name, applied as
+        build-toolchain.sh applies it (git apply) to the tree before the
+        commit, does not give the commit's tree; a variant the default
+        now covers is removed. patches/ itself is left as it is.
 
 Edit a patch: start, change the commit in DIR (git rebase -i gohot-base),
 export. Each commit message is the patch's documentation: what it changes,
@@ -53,6 +59,51 @@ if [ "$mode" = export ]; then
 	git -C "$dir" rev-parse -q --verify gohot-base >/dev/null || die "$EX_USAGE" "$dir is not a tree made by '$0 start'"
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
+fi
+if [ "$mode" = export ] && [ -n "$want" ]; then
+	[ -z "$src" ] || die "$EX_USAGE" "export takes --go or nothing, not --src"
+	minor=$(go_minor "$want")
+	vdir="$GOHOT_ROOT/patches/go$minor"
+	mapfile -t commits < <(git -C "$dir" rev-list --reverse gohot-base..HEAD)
+	[ "${#commits[@]}" -gt 0 ] || die "$EX_USAGE" "no commits after gohot-base in $dir"
+	variants=0 n=0
+	for c in "${commits[@]}"; do
+		n=$((n + 1))
+		rm -rf "$tmp/one"
+		# Numbered by position, as the default series is.
+		git_q format-patch --quiet --zero-commit --no-signature --no-numbered --start-number "$n" -o "$tmp/one" -1 "$c"
+		one=("$tmp"/one/*.patch)
+		name=$(basename "${one[0]}")
+		default="$GOHOT_ROOT/patches/$name"
+		# Does the default patch, applied to the tree before this commit,
+		# make exactly this commit's tree? Then no variant is needed.
+		same=false
+		if [ -f "$default" ] &&
+			GIT_INDEX_FILE="$tmp/index" git -C "$dir" read-tree "$c^" &&
+			GIT_INDEX_FILE="$tmp/index" git -C "$dir" apply --cached --whitespace=nowarn "$default" 2>/dev/null &&
+			[ "$(GIT_INDEX_FILE="$tmp/index" git -C "$dir" write-tree)" = "$(git -C "$dir" rev-parse "$c^{tree}")" ]; then
+			same=true
+		fi
+		if $same; then
+			if [ -f "$vdir/$name" ]; then
+				rm "$vdir/$name"
+				log "go$minor/$name: removed, the default patch covers it"
+			fi
+		else
+			mkdir -p "$vdir"
+			mv "${one[0]}" "$vdir/$name"
+			variants=$((variants + 1))
+			log "go$minor/$name: variant written"
+		fi
+	done
+	rmdir "$vdir" 2>/dev/null || true
+	new=$(patches_sha256)
+	sed -i "s/^series_sha256 .*/series_sha256 $new/" "$GOHOT_CONF"
+	log "Go $minor: $variants variants of ${#commits[@]} patches; series $new"
+	log "if the series changed, bump the suffix number in toolchain/versions.conf"
+	exit 0
+fi
+if [ "$mode" = export ]; then
 	run git_q format-patch --quiet --zero-commit --no-signature --no-numbered -o "$tmp" gohot-base..HEAD
 	ls "$tmp"/*.patch >/dev/null 2>&1 || die "$EX_USAGE" "no commits after gohot-base in $dir"
 	find "$GOHOT_ROOT/patches" -maxdepth 1 -name '*.patch' -delete
