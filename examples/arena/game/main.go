@@ -16,4 +16,9 @@ func Play(w *state.World, player, move string) string {
 	return fmt.Sprintf("rules=%s points=%d total=%d", rules.Version, points, total)
 }
 
+// Registered hands the server a func value and an interface value made by
+// this version's code. The server asks the first version once and keeps
+// them (GET /registered answers through them).
+func Registered() (func() string, fmt.Stringer) { return rules.Describe, rules.Board{} }
+
 func main() {}

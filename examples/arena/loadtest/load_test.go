@@ -99,9 +99,28 @@ func TestReloadUnderLoad(t *testing.T) {
 	}
 	t.Logf("built %d plugin versions in %s", versions, time.Since(buildStart).Round(time.Second))
 
+	// The same versions, served twice: by default, and in redirect mode.
+	for _, redirect := range []bool{false, true} {
+		name := map[bool]string{false: "default", true: "redirect"}[redirect]
+		t.Run(name, func(t *testing.T) {
+			playUnderReloads(t, ctx, server, filepath.Join(work, name+".sock"), so, redirect)
+		})
+	}
+}
+
+// playUnderReloads starts the server on version 1 (with GOHOT_REDIRECT=on
+// when redirect), has the clients play while it reloads every other
+// version, and checks the books and what each path serves after each
+// reload: the entry point always the new version; the func value and the
+// interface value the server kept from version 1 (GET /registered) version
+// 1 by default, the new version in redirect mode.
+func playUnderReloads(t *testing.T, ctx context.Context, server, socket string, so func(int) string, redirect bool) {
 	// The server, on a loopback port the kernel picks.
-	socket := filepath.Join(work, "arena.sock")
 	srv := exec.CommandContext(ctx, server, "-addr", "127.0.0.1:0", "-socket", socket, "-game", so(1))
+	srv.Env = append(os.Environ(), "GOHOT_REDIRECT=off")
+	if redirect {
+		srv.Env = append(os.Environ(), "GOHOT_REDIRECT=on")
+	}
 	stdout, err := srv.StdoutPipe()
 	require.NoError(t, err)
 	srv.Stderr = io.Discard
@@ -173,6 +192,15 @@ func TestReloadUnderLoad(t *testing.T) {
 		require.NotNil(t, m, "answer %q", body)
 		assert.Equal(t, strconv.Itoa(k), m[1], "after reloading v%d the server answered %q", k, body)
 		assert.Equal(t, strconv.Itoa(k), m[4], "generation")
+		r, err = observer.Get(base + "/registered")
+		require.NoError(t, err)
+		body, _ = io.ReadAll(r.Body)
+		r.Body.Close()
+		kept := "v1"
+		if redirect {
+			kept = "v" + strconv.Itoa(k)
+		}
+		assert.Equal(t, "func="+kept+" iface="+kept, strings.TrimSpace(string(body)), "after reloading v%d", k)
 	}
 	reloadTime := time.Since(reloadStart)
 	stopPlaying.Store(true)

@@ -6,6 +6,7 @@
 //	server -addr 127.0.0.1:8080 -socket arena.sock -game game-v1.so
 //	curl '127.0.0.1:8080/play?player=ann&move=rock'
 //	curl 127.0.0.1:8080/scores
+//	curl 127.0.0.1:8080/registered
 package main
 
 import (
@@ -47,9 +48,13 @@ func run(addr, socket, game string) error {
 		return err
 	}
 	play := reload.NewEntry[func(*state.World, string, string) string](h, "Play")
+	registered := reload.NewEntry[func() (func() string, fmt.Stringer)](h, "Registered")
 	if _, _, err := h.Load(game); err != nil {
 		return err
 	}
+	// Kept from the first version, as handlers and callbacks usually are:
+	// they follow later versions only in redirect mode (GOHOT_REDIRECT=on).
+	describe, board := registered.MustGet()()
 	world := state.New()
 
 	mux := http.NewServeMux()
@@ -61,6 +66,9 @@ func run(addr, socket, game string) error {
 		}
 		gen := h.Current()
 		fmt.Fprintf(w, "%s gen=%d\n", play.MustGet()(world, player, move), gen.Seq)
+	})
+	mux.HandleFunc("/registered", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "func=%s iface=%s\n", describe(), board)
 	})
 	mux.HandleFunc("/scores", func(w http.ResponseWriter, r *http.Request) {
 		scores, moves := world.Snapshot()
