@@ -33,23 +33,12 @@ func TestRandomEdits(t *testing.T) {
 	t.Logf("seed %d, %d versions", seed, versions)
 	rng := rand.New(rand.NewPCG(uint64(seed), 0))
 
-	dir := t.TempDir()
+	dir, gocmd := module(t, g, "example.com/app")
 	hostSource, err := os.ReadFile(filepath.Join("internal", "testhost", "main.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	write(t, filepath.Join(dir, "go.mod"), "module example.com/app\n\ngo 1.22\n")
 	write(t, filepath.Join(dir, "host", "main.go"), string(hostSource))
-	env := append(os.Environ(), "GOROOT="+g.goroot, "GOTOOLCHAIN=local", "GOFLAGS=-mod=mod",
-		"GOCACHE="+sharedGOCACHE(t), "CGO_ENABLED=1", "GOHOT_PKGCHECK=", "GOPROXY=off")
-	gocmd := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command(filepath.Join(g.goroot, "bin", "go"), args...)
-		cmd.Dir, cmd.Env = dir, env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
 	gocmd("build", "-o", "host.exe", "./host")
 
 	pkg := newEditPkg(rng)
@@ -97,6 +86,25 @@ func TestRandomEdits(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("last version's source:\n%s", pkg.source())
+	}
+}
+
+// module makes a temporary module with the given path and returns it with
+// a function that runs tc's go command in it, offline, with the suite's
+// shared build cache; a failing command fails the test.
+func module(t *testing.T, tc toolchain, path string) (dir string, gocmd func(args ...string)) {
+	t.Helper()
+	dir = t.TempDir()
+	write(t, filepath.Join(dir, "go.mod"), "module "+path+"\n\ngo 1.22\n")
+	env := append(os.Environ(), "GOROOT="+tc.goroot, "GOTOOLCHAIN=local", "GOFLAGS=-mod=mod",
+		"GOCACHE="+sharedGOCACHE(t), "CGO_ENABLED=1", "GOHOT_PKGCHECK=", "GOPROXY=off")
+	return dir, func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(filepath.Join(tc.goroot, "bin", "go"), args...)
+		cmd.Dir, cmd.Env = dir, env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
 	}
 }
 

@@ -22,19 +22,8 @@ func TestRedirectStress(t *testing.T) {
 	}
 	g, _ := load(t)
 	versions := envInt(t, "GOHOT_REDIRECT_VERSIONS", 16)
-	dir := t.TempDir()
-	write(t, filepath.Join(dir, "go.mod"), "module example.com/stress\n\ngo 1.22\n")
+	dir, gocmd := module(t, g, "example.com/stress")
 	write(t, filepath.Join(dir, "host", "main.go"), redirectStressHost)
-	env := append(os.Environ(), "GOROOT="+g.goroot, "GOTOOLCHAIN=local", "GOFLAGS=-mod=mod",
-		"GOCACHE="+sharedGOCACHE(t), "CGO_ENABLED=1", "GOHOT_PKGCHECK=", "GOPROXY=off")
-	gocmd := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command(filepath.Join(g.goroot, "bin", "go"), args...)
-		cmd.Dir, cmd.Env = dir, env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
 	write(t, filepath.Join(dir, "logic", "logic.go"), redirectStressLogic(0))
 	gocmd("build", "-o", "host.exe", "./host")
 	var sos []string
