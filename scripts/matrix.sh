@@ -20,8 +20,9 @@ records one line per release in toolchain/matrix.tsv:
 
 A release already recorded as passed with this series and suffix is
 skipped (--force runs it again). A release that fails does not stop the
-others. README.md's "Supported Go versions" table is generated from the
-file (go test ./testscripts -run TestSupportedTable -update).
+others. README.md's "Supported Go versions" table is regenerated from the
+file after each release (go test ./testscripts -run TestSupportedTable
+-update), so the next release's run finds the two in agreement.
 
 Exit code: the number of releases that failed (0: all passed), 2 usage.
 USAGE
@@ -74,6 +75,11 @@ for release in "${releases[@]}"; do
 	awk -F'\t' -v r="$release" 'NR == 1 || $1 != r' "$results" >"$tmp"
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$release" "${series:0:16}" "$suffix" "$result" "$secs" "$(date -u +%Y-%m-%d)" "$machine" >>"$tmp"
 	mv "$tmp" "$results"
+	# The README's table follows the file at once: the next release's
+	# test.sh checks the two against each other (TestSupportedTable).
+	if ! (cd "$GOHOT_ROOT" && GOTOOLCHAIN=local go test ./testscripts -run '^TestSupportedTable$' -update >/dev/null); then
+		log "go$release: could not regenerate README.md's supported table (go test ./testscripts -run TestSupportedTable -update)"
+	fi
 done
 log "matrix: $failed of ${#releases[@]} releases failed; results in toolchain/matrix.tsv"
 exit "$failed"
