@@ -200,7 +200,9 @@ func (h *Host) Load(path string) (*Generation, *Report, error) {
 		return nil, nil, h.explainOpen(path, pkgs, err)
 	}
 	rep.Redirected, rep.NotRedirected = redirectReport(p)
-	if rep.Redirect = len(rep.Redirected)+len(rep.NotRedirected) > 0; rep.Redirect {
+	// A pass that redirected nothing leaves no report: the mode is known
+	// from the options, or from a report that is there.
+	if rep.Redirect = h.opts.Redirect || len(rep.Redirected)+len(rep.NotRedirected) > 0; rep.Redirect {
 		var stale []compat.Finding
 		for _, f := range compat.UnderRedirect(rep.Stale) {
 			if f.Severity == compat.Stale {
