@@ -509,6 +509,10 @@ func UnderRedirect(findings []Finding) []Finding {
 		if f.Severity == Stale && redirectResolves[f.Rule] {
 			f.Severity = Update
 			f.Message = "redirect mode: older versions' calls reach the new body (without redirect: " + f.Message + ")"
+		} else if f.Severity == Stale && f.Rule == RuleClosureState {
+			// Half of it resolves: the func values it holds of package
+			// funcs and methods are redirected, its closures are not.
+			f.Message += " (redirect mode: stored func values of package funcs and methods run the new body; closures keep the old code)"
 		}
 		out = append(out, f)
 	}

@@ -43,6 +43,9 @@ func TestUnderRedirect(t *testing.T) {
 	if msg := UnderRedirect(in)[1].Message; msg != "redirect mode: older versions' calls reach the new body (without redirect: values stored run the old body)" {
 		t.Errorf("message: %q", msg)
 	}
+	if msg := UnderRedirect(in)[8].Message; msg != "m (redirect mode: stored func values of package funcs and methods run the new body; closures keep the old code)" {
+		t.Errorf("closure-state message: %q", msg)
+	}
 	if in[1].Severity != Stale {
 		t.Error("UnderRedirect modified its input")
 	}

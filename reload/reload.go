@@ -95,7 +95,8 @@ type Options struct {
 	// reflect, old goroutines, the host's own call sites) run the new
 	// version's, when its signature and the types it uses are unchanged.
 	// The report lists what was redirected and what was not. Off, the
-	// process's GOHOT_REDIRECT applies (unset: off).
+	// process's GOHOT_REDIRECT applies (unset: off), and the report
+	// follows it.
 	Redirect bool
 }
 
@@ -200,9 +201,10 @@ func (h *Host) Load(path string) (*Generation, *Report, error) {
 		return nil, nil, h.explainOpen(path, pkgs, err)
 	}
 	rep.Redirected, rep.NotRedirected = redirectReport(p)
-	// A pass that redirected nothing leaves no report: the mode is known
-	// from the options, or from a report that is there.
-	if rep.Redirect = h.opts.Redirect || len(rep.Redirected)+len(rep.NotRedirected) > 0; rep.Redirect {
+	// A pass that redirected nothing leaves no report: the mode is the
+	// one the runtime read at this Open (the options set it, or the
+	// process did), or the one a report that is there shows.
+	if rep.Redirect = os.Getenv("GOHOT_REDIRECT") == "on" || len(rep.Redirected)+len(rep.NotRedirected) > 0; rep.Redirect {
 		var stale []compat.Finding
 		for _, f := range compat.UnderRedirect(rep.Stale) {
 			if f.Severity == compat.Stale {

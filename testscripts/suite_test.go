@@ -205,7 +205,16 @@ func sharedGOCACHE(t *testing.T) string {
 	return filepath.Join(dir, "gohot", "testscript-gocache")
 }
 
-func params(t *testing.T, tc, gohot, stock toolchain) testscript.Params {
+// mode is how a script's plugins are loaded: the default, or redirect mode
+// (GOHOT_REDIRECT=on for every process the script starts).
+type mode int
+
+const (
+	defaultMode mode = iota
+	redirectMode
+)
+
+func params(t *testing.T, tc, gohot, stock toolchain, m mode) testscript.Params {
 	gocache := sharedGOCACHE(t)
 	src, err := filepath.Abs("..")
 	if err != nil {
@@ -236,6 +245,13 @@ func params(t *testing.T, tc, gohot, stock toolchain) testscript.Params {
 			env.Setenv("GOPROXY", "off")
 			env.Setenv("CGO_ENABLED", "1")
 			env.Setenv("GOHOT_PKGCHECK", "")
+			// The runtime reads it at every plugin.Open; gohot check and
+			// build read it as their --redirect default.
+			redirect := "off"
+			if m == redirectMode {
+				redirect = "on"
+			}
+			env.Setenv("GOHOT_REDIRECT", redirect)
 			env.Setenv("TOOLCHAIN", tc.version)
 			// Scripts that state a whole expected output per toolchain
 			// name the file want-$TOOLCHAIN_KIND.txt.
@@ -257,20 +273,30 @@ func params(t *testing.T, tc, gohot, stock toolchain) testscript.Params {
 			switch cond {
 			case "gohot":
 				return tc.gohot(), nil
+			case "redirect":
+				return m == redirectMode, nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 	}
 }
 
-// TestGohot runs every script on the gohot toolchain.
+// TestGohot runs every script on the gohot toolchain in the default mode.
 func TestGohot(t *testing.T) {
 	g, s := load(t)
-	testscript.Run(t, params(t, g, g, s))
+	testscript.Run(t, params(t, g, g, s, defaultMode))
 }
 
-// TestStock runs every script on the stock toolchain: the control.
+// TestGohotRedirect runs every script on the gohot toolchain with
+// GOHOT_REDIRECT=on: the README table's redirect column.
+func TestGohotRedirect(t *testing.T) {
+	g, s := load(t)
+	testscript.Run(t, params(t, g, g, s, redirectMode))
+}
+
+// TestStock runs every script on the stock toolchain: the control. Stock Go
+// ignores GOHOT_REDIRECT, so it runs once.
 func TestStock(t *testing.T) {
 	g, s := load(t)
-	testscript.Run(t, params(t, s, g, s))
+	testscript.Run(t, params(t, s, g, s, defaultMode))
 }

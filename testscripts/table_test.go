@@ -22,8 +22,8 @@ const (
 )
 
 // semanticsTable renders the "# table:" lines of every script: behaviour,
-// result on gohot, result on stock Go, and the script whose assertions
-// prove the row.
+// result on gohot in the default mode and in redirect mode, result on stock
+// Go, and the script whose assertions prove the row.
 func semanticsTable(dir string) (string, error) {
 	names, err := filepath.Glob(filepath.Join(dir, "*.txtar"))
 	if err != nil {
@@ -31,7 +31,7 @@ func semanticsTable(dir string) (string, error) {
 	}
 	sort.Strings(names)
 	var b strings.Builder
-	b.WriteString("| Behaviour | gohot | stock Go | Proved by |\n|---|---|---|---|\n")
+	b.WriteString("| Behaviour | gohot | gohot, GOHOT_REDIRECT=on | stock Go | Proved by |\n|---|---|---|---|---|\n")
 	for _, name := range names {
 		data, err := os.ReadFile(name)
 		if err != nil {
@@ -47,11 +47,18 @@ func semanticsTable(dir string) (string, error) {
 				continue
 			}
 			cells := strings.Split(row, " | ")
-			if len(cells) != 3 {
-				return "", fmt.Errorf("%s: table line %q: want behaviour | gohot | stock", name, row)
+			switch len(cells) {
+			case 3:
+				// The script's assertions hold in both modes (TestGohotRedirect
+				// runs it with GOHOT_REDIRECT=on): the redirect column is the
+				// default's.
+				cells = []string{cells[0], cells[1], "same", cells[2]}
+			case 4:
+			default:
+				return "", fmt.Errorf("%s: table line %q: want behaviour | gohot | stock, or behaviour | gohot | redirect | stock", name, row)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | [%s](testscripts/testdata/%s) |\n",
-				cells[0], cells[1], cells[2], strings.TrimSuffix(filepath.Base(name), ".txtar"), filepath.Base(name))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | [%s](testscripts/testdata/%s) |\n",
+				cells[0], cells[1], cells[2], cells[3], strings.TrimSuffix(filepath.Base(name), ".txtar"), filepath.Base(name))
 			rows++
 		}
 		if rows == 0 {
@@ -127,4 +134,26 @@ func checkGenerated(t *testing.T, begin, end, want, test string) {
 		return
 	}
 	assert.Equal(t, want, got, "README.md's generated table is stale: run go test ./testscripts -run %s -update", test)
+}
+
+// TestSemanticsTableRows states the whole table two scripts give: a row
+// with three cells holds in both modes, one with four names each mode's.
+func TestSemanticsTableRows(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(text), 0o666))
+	}
+	write("a.txtar", "# table: Direct call | new | refused\nexec x\n-- f --\n# table: not a row\n")
+	write("b.txtar", "# table: Interface call | old | new | refused\n")
+	got, err := semanticsTable(dir)
+	require.NoError(t, err)
+	assert.Equal(t, `| Behaviour | gohot | gohot, GOHOT_REDIRECT=on | stock Go | Proved by |
+|---|---|---|---|---|
+| Direct call | new | same | refused | [a](testscripts/testdata/a.txtar) |
+| Interface call | old | new | refused | [b](testscripts/testdata/b.txtar) |
+`, got)
+
+	write("c.txtar", "# table: only | two\n")
+	_, err = semanticsTable(dir)
+	assert.EqualError(t, err, filepath.Join(dir, "c.txtar")+`: table line "only | two": want behaviour | gohot | stock, or behaviour | gohot | redirect | stock`)
 }

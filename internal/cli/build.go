@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -56,7 +57,7 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	verbose := fs.Bool("v", false, "print the go command gohot build runs")
 	fs.Bool("allow-dirty", false, "no effect: a tree with uncommitted changes is built unless --clean is given")
 	asJSON := fs.Bool("json", false, "print the manifest as JSON")
-	redirect := fs.Bool("redirect", false, "print the findings as they hold for a host loading in redirect mode (GOHOT_REDIRECT=on); the manifest keeps them as checked")
+	redirect := fs.Bool("redirect", redirectEnv(), "print the findings as they hold for a host loading in redirect mode (default true when GOHOT_REDIRECT=on); the manifest keeps them as checked")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	base := fs.String("base", "", "the running `version`: its manifest (.gohot.json or its .so), an old source directory, or a git revision (required)")
 	host := fs.String("host", "", "the host `program`: changed funcs of packages it links itself are reported, its own call sites keep the old code")
 	asJSON := fs.Bool("json", false, "print the findings as JSON")
-	redirect := fs.Bool("redirect", false, "the findings as they hold for a host loading in redirect mode (GOHOT_REDIRECT=on): what redirect sends to the new body is an update")
+	redirect := fs.Bool("redirect", redirectEnv(), "the findings as they hold for a host loading in redirect mode (default true when GOHOT_REDIRECT=on): what redirect sends to the new body is an update")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -155,3 +156,7 @@ func printFindings(w io.Writer, res *compat.Result) {
 	tw.Flush()
 	fmt.Fprintf(w, "%d unsafe, %d stale, %d updates\n", res.Count(compat.Unsafe), res.Count(compat.Stale), res.Count(compat.Update))
 }
+
+// redirectEnv is the --redirect default: a shell that runs its service with
+// GOHOT_REDIRECT=on gets findings for the mode its service loads in.
+func redirectEnv() bool { return os.Getenv("GOHOT_REDIRECT") == "on" }
