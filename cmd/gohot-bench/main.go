@@ -6,11 +6,15 @@
 // every version (by default the plugin imports net/http and encoding/json,
 // like a typical service; -plugin minimal imports nothing but the changed
 // package), builds them, then loads all of them in order in a fresh
-// process, -runs times, and prints medians across runs. Build it and run it
-// with the gohot toolchain:
+// process, -runs times, and prints medians across runs. With -redirect it
+// runs every host twice, with GOHOT_REDIRECT off and on, and adds what
+// redirect mode costs: plugin.Open with the redirect pass against without,
+// and a call from the first version's code, which goes through its
+// redirected entry, against the same call from the newest version's code.
+// Build it and run it with the gohot toolchain:
 //
 //	eval "$(scripts/env.sh)"
-//	go run ./cmd/gohot-bench -n 500 -runs 3
+//	go run ./cmd/gohot-bench -n 500 -runs 3 -redirect
 package main
 
 import (
@@ -40,6 +44,15 @@ type hostResult struct {
 	Samples  []sample               `json:"samples"`
 	Smaps    map[string]int64       `json:"smaps"` // KiB after the last load, by kind of mapping
 	Sections map[string]sectionStat `json:"sections"`
+	Calls    callCost               `json:"calls"`
+}
+
+// callCost times logic.Version called from the first loaded version's
+// code (through its redirected entry in redirect mode) and from the
+// newest version's (a direct call), after every version is loaded.
+type callCost struct {
+	Old, New   float64 // ns per call
+	OldReaches int     // the version v1's call runs: n under redirect, 1 without
 }
 
 // sample is one load in the host process.
@@ -61,6 +74,7 @@ func main() {
 	hostMode := flag.String("host-mode", "", "internal: load the plugins listed in this `file` and print samples")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the loads of the first run to `file`")
 	kind := flag.String("plugin", "http", "the plugin to load: `http` (imports net/http and encoding/json) or minimal (only the changed package)")
+	redirect := flag.Bool("redirect", false, "also run every host with GOHOT_REDIRECT=on and report what redirect mode costs")
 	flag.Parse()
 	if *hostMode != "" {
 		if err := host(*hostMode, *cpuprofile, *points); err != nil {
@@ -75,12 +89,12 @@ func main() {
 	if !ok {
 		log.Fatalf("gohot-bench: -plugin %q: want http or minimal", *kind)
 	}
-	if err := bench(*n, *runs, *dir, *points, *workers, *cpuprofile, *kind, main); err != nil {
+	if err := bench(*n, *runs, *dir, *points, *workers, *cpuprofile, *kind, main, *redirect); err != nil {
 		log.Fatal("gohot-bench: ", err)
 	}
 }
 
-func bench(n, runs int, dir, points string, workers int, cpuprofile, kind, pluginMain string) error {
+func bench(n, runs int, dir, points string, workers int, cpuprofile, kind, pluginMain string, redirect bool) error {
 	var at []int
 	for _, p := range strings.Split(points, ",") {
 		v, err := strconv.Atoi(strings.TrimSpace(p))
@@ -105,39 +119,127 @@ func bench(n, runs int, dir, points string, workers int, cpuprofile, kind, plugi
 	if err := os.WriteFile(list, []byte(strings.Join(sos, "\n")+"\n"), 0o644); err != nil {
 		return err
 	}
+	modes := []string{"off"}
+	if redirect {
+		modes = append(modes, "on")
+	}
+	results := map[string][]hostResult{}
+	for r := 0; r < runs; r++ {
+		for _, mode := range modes {
+			fmt.Fprintf(os.Stderr, "run %d/%d: loading %d versions in a fresh process, GOHOT_REDIRECT=%s\n", r+1, runs, n, mode)
+			res, err := runHost(list, points, mode, r == 0 && mode == "off", cpuprofile)
+			if err != nil {
+				return fmt.Errorf("host run %d (GOHOT_REDIRECT=%s): %w", r+1, mode, err)
+			}
+			results[mode] = append(results[mode], res)
+		}
+	}
+	for _, mode := range modes {
+		var all [][]sample
+		var smaps []map[string]int64
+		var sections []map[string]sectionStat
+		for _, res := range results[mode] {
+			all = append(all, res.Samples)
+			smaps = append(smaps, res.Smaps)
+			sections = append(sections, res.Sections)
+		}
+		if redirect {
+			fmt.Printf("## GOHOT_REDIRECT=%s\n\n", mode)
+		}
+		report(os.Stdout, all, at, buildTimes, n, runs, kind)
+		reportSmaps(os.Stdout, smaps, n)
+		reportSections(os.Stdout, sections, n)
+		fmt.Println()
+	}
+	if redirect {
+		return reportRedirect(os.Stdout, results["off"], results["on"], at, n)
+	}
+	return nil
+}
+
+// runHost loads the listed plugins in a fresh process with GOHOT_REDIRECT
+// set to mode.
+func runHost(list, points, mode string, profile bool, cpuprofile string) (hostResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return err
+		return hostResult{}, err
 	}
-	all := make([][]sample, runs)
-	var smaps []map[string]int64
-	var sections []map[string]sectionStat
-	for r := 0; r < runs; r++ {
-		fmt.Fprintf(os.Stderr, "run %d/%d: loading %d versions in a fresh process\n", r+1, runs, n)
-		args := []string{"-host-mode", list, "-at", points}
-		if r == 0 && cpuprofile != "" {
-			abs, err := filepath.Abs(cpuprofile)
-			if err != nil {
-				return err
-			}
-			args = append(args, "-cpuprofile", abs)
-		}
-		out, err := exec.Command(exe, args...).Output()
+	args := []string{"-host-mode", list, "-at", points}
+	if profile && cpuprofile != "" {
+		abs, err := filepath.Abs(cpuprofile)
 		if err != nil {
-			return fmt.Errorf("host run %d: %w", r+1, err)
+			return hostResult{}, err
 		}
-		var res hostResult
-		if err := json.Unmarshal(out, &res); err != nil {
-			return fmt.Errorf("host run %d: %w", r+1, err)
-		}
-		all[r] = res.Samples
-		smaps = append(smaps, res.Smaps)
-		sections = append(sections, res.Sections)
+		args = append(args, "-cpuprofile", abs)
 	}
-	report(os.Stdout, all, at, buildTimes, n, runs, kind)
-	reportSmaps(os.Stdout, smaps, n)
-	reportSections(os.Stdout, sections, n)
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), "GOHOT_REDIRECT="+mode)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return hostResult{}, err
+	}
+	var res hostResult
+	if err := json.Unmarshal(out, &res); err != nil {
+		return hostResult{}, err
+	}
+	return res, nil
+}
+
+// reportRedirect compares the two modes: plugin.Open with and without the
+// redirect pass (the difference is the pass, measured from outside the
+// runtime), and the cost of a call through a redirected entry. It fails
+// when a mode did not do what it says: v1's call must reach v1 without
+// redirect and the newest version with it.
+func reportRedirect(w *os.File, off, on []hostResult, at []int, n int) error {
+	fmt.Fprintln(w, "## What redirect mode costs")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| reload | plugin.Open, off | plugin.Open, on | on - off |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	diffs := map[int]time.Duration{}
+	for _, k := range at {
+		o, r := openAround(off, k), openAround(on, k)
+		diffs[k] = r - o
+		fmt.Fprintf(w, "| %d | %.3f ms | %.3f ms | %+.3f ms |\n", k, ms(o), ms(r), ms(r-o))
+	}
+	if d10, ok := diffs[10]; ok && d10 > 0 {
+		last := at[len(at)-1]
+		fmt.Fprintf(w, "\nredirect's share of plugin.Open at reload %d / reload 10: %.2fx\n", last, float64(diffs[last])/float64(d10))
+	}
+	var oldOff, oldOn, newOn []float64
+	for _, res := range off {
+		if res.Calls.OldReaches != 1 {
+			return fmt.Errorf("GOHOT_REDIRECT=off: v1's call of logic.Version ran v%d, want v1", res.Calls.OldReaches)
+		}
+		oldOff = append(oldOff, res.Calls.Old)
+	}
+	for _, res := range on {
+		if res.Calls.OldReaches != n {
+			return fmt.Errorf("GOHOT_REDIRECT=on: v1's call of logic.Version ran v%d, want v%d (the newest)", res.Calls.OldReaches, n)
+		}
+		oldOn = append(oldOn, res.Calls.Old)
+		newOn = append(newOn, res.Calls.New)
+	}
+	fmt.Fprintf(w, "\ncall of logic.Version after %d loads (median across runs): from v1's code through its redirected entry %.2f ns, from v%d's code (direct) %.2f ns, extra %+.2f ns; from v1's code without redirect (direct, v1's body) %.2f ns\n",
+		n, medianFloat(oldOn), n, medianFloat(newOn), medianFloat(oldOn)-medianFloat(newOn), medianFloat(oldOff))
 	return nil
+}
+
+// openAround is the median plugin.Open of loads k-2..k+2 of every run.
+func openAround(runs []hostResult, k int) time.Duration {
+	var o []time.Duration
+	for _, res := range runs {
+		for i := max(0, k-3); i < min(len(res.Samples), k+2); i++ {
+			o = append(o, res.Samples[i].Open)
+		}
+	}
+	return medianDur(o)
+}
+
+func medianFloat(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[len(s)/2]
 }
 
 // buildVersions writes and builds n versions; version k's logic package
@@ -225,6 +327,8 @@ func Handler() http.HandlerFunc {
 	}
 }
 
+` + loopSource + `
+
 func main() {}
 `,
 	"minimal": `package main
@@ -233,9 +337,22 @@ import "example.com/bench/logic"
 
 func Handler() int { return logic.Version() }
 
+` + loopSource + `
+
 func main() {}
 `,
 }
+
+// loopSource is every plugin's Loop: n calls of logic.Version from this
+// version's code, and the version the last one ran.
+const loopSource = `//go:noinline
+func Loop(n int) int {
+	v := 0
+	for i := 0; i < n; i++ {
+		v = logic.Version()
+	}
+	return v
+}`
 
 func writeModule(src, pluginMain string) error {
 	files := map[string]string{
@@ -255,7 +372,8 @@ func writeModule(src, pluginMain string) error {
 }
 
 func logicSource(k int) string {
-	return fmt.Sprintf("package logic\n\n%s\nfunc Version() int { return %d }\n", strings.Repeat("//\n", k%50), k)
+	// Not inlined: old code's calls go through Version's entry.
+	return fmt.Sprintf("package logic\n\n%s\n//go:noinline\nfunc Version() int { return %d }\n", strings.Repeat("//\n", k%50), k)
 }
 
 // host is the measured process: it loads every listed plugin in order.
@@ -310,7 +428,50 @@ func host(list, cpuprofile, points string) error {
 	if err != nil {
 		return fmt.Errorf("memory by section: %w", err)
 	}
-	return json.NewEncoder(os.Stdout).Encode(hostResult{Samples: out, Smaps: smapsByKind(filepath.Dir(sos[0])), Sections: sections})
+	calls, err := timeCalls(sos[0], sos[len(sos)-1])
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(hostResult{Samples: out, Smaps: smapsByKind(filepath.Dir(sos[0])), Sections: sections, Calls: calls})
+}
+
+// timeCalls times Loop of the first and of the newest loaded version: the
+// best of five runs of 10^7 calls each.
+func timeCalls(first, newest string) (callCost, error) {
+	loop := func(so string) (func(int) int, error) {
+		p, err := plugin.Open(so) // already loaded: returns the same plugin
+		if err != nil {
+			return nil, err
+		}
+		s, err := p.Lookup("Loop")
+		if err != nil {
+			return nil, err
+		}
+		f, ok := s.(func(int) int)
+		if !ok {
+			return nil, fmt.Errorf("%s: Loop is %T", so, s)
+		}
+		return f, nil
+	}
+	old, err := loop(first)
+	if err != nil {
+		return callCost{}, err
+	}
+	cur, err := loop(newest)
+	if err != nil {
+		return callCost{}, err
+	}
+	const calls = 10_000_000
+	best := func(f func(int) int) float64 {
+		b := time.Duration(1<<63 - 1)
+		for i := 0; i < 5; i++ {
+			start := time.Now()
+			f(calls)
+			b = min(b, time.Since(start))
+		}
+		return float64(b) / calls
+	}
+	return callCost{Old: best(old), New: best(cur), OldReaches: old(1)}, nil
 }
 
 // smapsByKind sums /proc/self/smaps by kind of mapping: the plugins' own
