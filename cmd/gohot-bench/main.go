@@ -22,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,8 +61,9 @@ type sample struct {
 	Open    time.Duration `json:"open_ns"`
 	Anon    int64         `json:"anon"` // bytes resident after the load
 	File    int64         `json:"file"`
-	GC      time.Duration `json:"gc_ns,omitempty"`   // a forced GC after this load (median of 3), at report points
-	Globals uint64        `json:"globals,omitempty"` // scannable globals (/gc/scan/globals:bytes), at report points
+	GC      time.Duration `json:"gc_ns,omitempty"`    // a forced GC after this load (median of 3), at report points
+	Globals uint64        `json:"globals,omitempty"`  // scannable globals (/gc/scan/globals:bytes), at report points
+	Pause   time.Duration `json:"pause_ns,omitempty"` // stop-the-world pauses other than GC's during plugin.Open: the redirect pass
 }
 
 func main() {
@@ -194,17 +196,17 @@ func runHost(list, points, mode string, profile bool, cpuprofile string) (hostRe
 func reportRedirect(w *os.File, off, on []hostResult, at []int, n int) error {
 	fmt.Fprintln(w, "## What redirect mode costs")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| reload | plugin.Open, off | plugin.Open, on | on - off |")
-	fmt.Fprintln(w, "|---|---|---|---|")
-	diffs := map[int]time.Duration{}
+	fmt.Fprintln(w, "| reload | plugin.Open, off | plugin.Open, on | on - off | world stopped by the pass |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	pauses := map[int]time.Duration{}
 	for _, k := range at {
-		o, r := openAround(off, k), openAround(on, k)
-		diffs[k] = r - o
-		fmt.Fprintf(w, "| %d | %.3f ms | %.3f ms | %+.3f ms |\n", k, ms(o), ms(r), ms(r-o))
+		o, r := around(off, k, openOf), around(on, k, openOf)
+		pauses[k] = around(on, k, pauseOf)
+		fmt.Fprintf(w, "| %d | %.3f ms | %.3f ms | %+.3f ms | %.1f µs |\n", k, ms(o), ms(r), ms(r-o), us(pauses[k]))
 	}
-	if d10, ok := diffs[10]; ok && d10 > 0 {
+	if p10, ok := pauses[10]; ok && p10 > 0 {
 		last := at[len(at)-1]
-		fmt.Fprintf(w, "\nredirect's share of plugin.Open at reload %d / reload 10: %.2fx\n", last, float64(diffs[last])/float64(d10))
+		fmt.Fprintf(w, "\nthe pass's stop-the-world pause at reload %d / reload 10: %.2fx\n", last, float64(pauses[last])/float64(p10))
 	}
 	var oldOff, oldOn, newOn []float64
 	for _, res := range off {
@@ -225,16 +227,19 @@ func reportRedirect(w *os.File, off, on []hostResult, at []int, n int) error {
 	return nil
 }
 
-// openAround is the median plugin.Open of loads k-2..k+2 of every run.
-func openAround(runs []hostResult, k int) time.Duration {
+// around is the median of a figure of loads k-2..k+2 of every run.
+func around(runs []hostResult, k int, figure func(sample) time.Duration) time.Duration {
 	var o []time.Duration
 	for _, res := range runs {
 		for i := max(0, k-3); i < min(len(res.Samples), k+2); i++ {
-			o = append(o, res.Samples[i].Open)
+			o = append(o, figure(res.Samples[i]))
 		}
 	}
 	return medianDur(o)
 }
+
+func openOf(s sample) time.Duration  { return s.Open }
+func pauseOf(s sample) time.Duration { return s.Pause }
 
 func medianFloat(v []float64) float64 {
 	s := append([]float64(nil), v...)
@@ -405,9 +410,11 @@ func host(list, cpuprofile, points string) error {
 	}
 	var out []sample
 	for _, so := range all {
+		before := otherPauses()
 		start := time.Now()
 		p, err := plugin.Open(so)
 		d := time.Since(start)
+		pause := otherPauses() - before
 		if err != nil {
 			return err
 		}
@@ -415,7 +422,7 @@ func host(list, cpuprofile, points string) error {
 			return err
 		}
 		r := reload.ReadRSS()
-		smp := sample{Open: d, Anon: r.Anon, File: r.File}
+		smp := sample{Open: d, Anon: r.Anon, File: r.File, Pause: pause}
 		if gcAfter[len(out)+1] {
 			smp.GC = forcedGC()
 			smp.Globals = scannableGlobals()
@@ -526,6 +533,30 @@ func reportSmaps(w *os.File, runs []map[string]int64, n int) {
 	}
 }
 
+// otherPauses sums the stop-the-world pauses the runtime made for reasons
+// other than the collector (the redirect pass is one), from the bucket
+// midpoints of /sched/pauses/total/other:seconds.
+func otherPauses() time.Duration {
+	s := []metrics.Sample{{Name: "/sched/pauses/total/other:seconds"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64Histogram {
+		return 0
+	}
+	h := s[0].Value.Float64Histogram()
+	var sum float64
+	for i, n := range h.Counts {
+		lo, hi := h.Buckets[i], h.Buckets[i+1]
+		if math.IsInf(hi, 1) {
+			hi = lo
+		}
+		if math.IsInf(lo, -1) {
+			lo = hi
+		}
+		sum += float64(n) * (lo + hi) / 2
+	}
+	return time.Duration(sum * float64(time.Second))
+}
+
 // scannableGlobals is the data and bss the collector scans as roots, in
 // bytes: it grows with every plugin by whatever of the plugin's variables
 // the runtime keeps as roots.
@@ -610,5 +641,7 @@ func report(w *os.File, all [][]sample, at []int, buildTimes []time.Duration, n,
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
