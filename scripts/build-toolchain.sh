@@ -25,6 +25,11 @@ Source (pick one; default: the Go on PATH):
   --src DIR         a Go tree you have (a GOROOT holding VERSION and src/)
 
 Options:
+  --arch arm64      build the linux/arm64 toolchain on this linux/amd64
+                      machine (cross make.bash) and verify it under
+                      qemu-user: the archive and proxy module land beside the
+                      amd64 ones; no GOROOT is installed. Installs the cross
+                      compiler and qemu with apt-get when root.
   --verify LEVEL    quick (default): reload smoke test, non-short
                       cmd/cgo/internal/testplugin, short runtime tests
                     full: quick, then run.bash on the patched and on the
@@ -44,6 +49,9 @@ Output (for Go 1.26.8 and suffix gohot.N from toolchain/versions.conf):
   toolchain/proxy/                                    a file:// GOPROXY that
                     serves golang.org/toolchain for GOTOOLCHAIN=go1.26.8-gohot.N
   toolchain/go1.26.8-gohot.N.env                      what was built, for env.sh
+With --arch arm64: toolchain/dist/go1.26.8-gohot.N.linux-arm64.tar.gz (and
+  .sha256), the linux-arm64 module in toolchain/proxy/, and
+  toolchain/go1.26.8-gohot.N.linux-arm64.env.
 
 Builds are cached in $GOHOT_CACHE (default ~/.cache/gohot), keyed by Go
 version and series hash: a re-run with nothing changed takes seconds.
@@ -56,9 +64,15 @@ Exit codes: 0 ok, 2 usage, 3 source not available, 4 a patch does not apply,
 USAGE
 }
 
-want_go="" src_dir="" verify=quick force=0 dry=0 fetch_only=0
+want_go="" src_dir="" verify=quick force=0 dry=0 fetch_only=0 arch=""
 while [ $# -gt 0 ]; do
 	case $1 in
+	--arch)
+		[ $# -ge 2 ] || die "$EX_USAGE" "--arch needs an architecture: arm64"
+		arch=$2
+		shift 2
+		;;
+	--arch=*) arch=${1#--arch=} && shift ;;
 	--go)
 		[ $# -ge 2 ] || die "$EX_USAGE" "--go needs a version, e.g. --go 1.26.8"
 		want_go=${2#go}
@@ -92,6 +106,15 @@ if command -v go >/dev/null 2>&1; then
 	goos=$(GOTOOLCHAIN=local go env GOHOSTOS) goarch=$(GOTOOLCHAIN=local go env GOHOSTARCH)
 fi
 [ "$goos/$goarch" = linux/amd64 ] || log "warning: only linux/amd64 is tested; building for $goos/$goarch"
+# The architecture the toolchain is for: the host's, or --arch (cross).
+target=${arch:-$goarch}
+cross=0
+if [ "$target" != "$goarch" ]; then
+	if [ "$goos/$goarch" != linux/amd64 ] || [ "$target" != arm64 ]; then
+		die "$EX_USAGE" "--arch $target: gohot cross-builds linux/arm64 from linux/amd64 only"
+	fi
+	cross=1
+fi
 
 # --- Resolve the source and the Go version -------------------------------------
 path_goroot=""
@@ -129,14 +152,23 @@ name="go$go_version-$suffix"
 series=$(series_sha256 "$go_version")
 key="$go_version-${series:0:16}"
 cache=$(gohot_cache)
-build_dir="$cache/builds/$key"
 out_dir="$GOHOT_ROOT/toolchain"
 installed="$out_dir/$name"
 info_file="$out_dir/$name.env"
+if [ "$cross" = 1 ]; then
+	# Another architecture's build is its own cache entry; it installs
+	# the archive and the proxy module, not a GOROOT this machine would
+	# run.
+	key="$key-$goos-$target"
+	info_file="$out_dir/$name.$goos-$target.env"
+fi
+build_dir="$cache/builds/$key"
 
-log "gohot $name from $source_kind (series ${series:0:16}, verify $verify)"
+log "gohot $name for $goos/$target from $source_kind (series ${series:0:16}, verify $verify)"
 if [ "$dry" = 1 ]; then
-	log "dry run: would build in $cache/tmp, keep the result in $build_dir and install $installed"
+	what=$installed
+	[ "$cross" = 0 ] || what="$out_dir/dist/$name.$goos-$target.tar.gz and its proxy module"
+	log "dry run: would build in $cache/tmp, keep the result in $build_dir and install $what"
 	exit 0
 fi
 
@@ -169,17 +201,19 @@ trap 'die 130 "interrupted: nothing was installed"' INT TERM
 # install_from_cache copies a finished build into toolchain/ (hard links where
 # the filesystem allows), each part renamed into place when complete.
 install_from_cache() {
-	step_start "install $name into toolchain/"
+	step_start "install $name for $goos/$target into toolchain/"
 	mkdir -p "$out_dir/dist" "$out_dir/proxy"
 	local stage
 	stage=$(mktemp -d "$out_dir/.install.XXXXXX")
 	tmp=$stage
-	cp -al "$build_dir/go" "$stage/go" 2>/dev/null || cp -a "$build_dir/go" "$stage/go"
-	if [ -e "$installed" ]; then
-		chmod -R u+w "$installed"
-		mv "$installed" "$stage/old"
+	if [ "$cross" = 0 ]; then
+		cp -al "$build_dir/go" "$stage/go" 2>/dev/null || cp -a "$build_dir/go" "$stage/go"
+		if [ -e "$installed" ]; then
+			chmod -R u+w "$installed"
+			mv "$installed" "$stage/old"
+		fi
+		mv "$stage/go" "$installed"
 	fi
-	mv "$stage/go" "$installed"
 	local f
 	for f in "$build_dir"/dist/*; do
 		cp -f "$f" "$stage/part" && mv -f "$stage/part" "$out_dir/dist/$(basename "$f")"
@@ -199,8 +233,13 @@ install_from_cache() {
 if [ "$fetch_only" = 1 ] && [ -z "$want_go" ]; then
 	die "$EX_USAGE" "--fetch-only needs --go 1.X.Y: the release to fetch"
 fi
-if [ "$fetch_only" = 0 ] && [ "$force" = 0 ] && stamp_ok "$info_file" && [ -x "$installed/bin/go" ]; then
-	log "$name is built and verified ($(awk -F= '$1 == "verify" { print $2 }' "$info_file")): $installed (--force rebuilds)"
+if [ "$cross" = 1 ]; then
+	built_file="$out_dir/dist/$name.$goos-$target.tar.gz"
+else
+	built_file="$installed/bin/go"
+fi
+if [ "$fetch_only" = 0 ] && [ "$force" = 0 ] && stamp_ok "$info_file" && [ -e "$built_file" ]; then
+	log "$name for $goos/$target is built and verified ($(awk -F= '$1 == "verify" { print $2 }' "$info_file")): $built_file (--force rebuilds)"
 	exit 0
 fi
 if [ "$fetch_only" = 0 ] && [ "$force" = 0 ] && stamp_ok "$build_dir/stamp"; then
@@ -222,6 +261,15 @@ mkdir -p "$cache/tmp" "$cache/stock" "$cache/builds" ||
 free_kb=$(df -Pk "$cache" | awk 'NR == 2 { print $4 }')
 [ "${free_kb:-0}" -ge $((3 * 1024 * 1024)) ] ||
 	die "$EX_ENV" "only $((free_kb / 1024)) MiB free in $cache: a build needs 3 GiB; free space or set GOHOT_CACHE"
+cross_env=()
+if [ "$cross" = 1 ]; then
+	step_start "cross toolchain and qemu-user for linux/$target"
+	cross_setup "$target"
+	# The amd64 go of the cross tree builds for arm64 with these; the
+	# kernel runs what it builds through qemu (binfmt_misc).
+	cross_env=(GOARCH="$target" CC="$CROSS_CC" QEMU_LD_PREFIX="$CROSS_LD_PREFIX")
+	step_done
+fi
 tmp=$(mktemp -d "$cache/tmp/build-$key.XXXXXX")
 t0=$SECONDS
 
@@ -314,7 +362,12 @@ make_progress() {
 # CGO_ENABLED stays unset: make.bash bakes its value into the toolchain as
 # the default, and an official build leaves the default to detection (cgo
 # on when a C compiler is found), which cmd/go's autocgo test checks.
-if ! (cd "$tmp/go/src" && GOROOT_BOOTSTRAP="$bootstrap" GOTOOLCHAIN=local GOFLAGS='' \
+# A cross build (GOARCH set) makes bin/go for this machine and the target's
+# commands in bin/linux_arm64, and -distpack packs the target's. CC_FOR_TARGET
+# stays unset: the packed toolchain's default C compiler is the target's gcc.
+make_arch=()
+[ "$cross" = 0 ] || make_arch=(GOOS="$goos" GOARCH="$target")
+if ! (cd "$tmp/go/src" && env ${make_arch[@]+"${make_arch[@]}"} GOROOT_BOOTSTRAP="$bootstrap" GOTOOLCHAIN=local GOFLAGS='' \
 	bash make.bash -distpack 2>&1) | tee "$tmp/make.log" | make_progress; then
 	tail -n 25 "$tmp/make.log" >&2
 	if [ "$(df -Pk "$tmp" | awk 'NR == 2 { print $4 }')" -lt 102400 ]; then
@@ -333,7 +386,7 @@ step_done
 # name files under $tmp, would be reused by the installed toolchain after
 # the rename, and go vet would look for the cgo sources of plugin or net
 # under a directory that no longer exists.
-verify_env=(env GOROOT="$tmp/go" PATH="$tmp/go/bin:$PATH" GOTOOLCHAIN=local GOFLAGS='' GOHOT_PKGCHECK='' GOCACHE="$tmp/gocache")
+verify_env=(env GOROOT="$tmp/go" PATH="$tmp/go/bin:$PATH" GOTOOLCHAIN=local GOFLAGS='' GOHOT_PKGCHECK='' GOCACHE="$tmp/gocache" ${cross_env[@]+"${cross_env[@]}"})
 if [ "$verify" != none ]; then
 	step_start "verify: reload smoke test"
 	(cd "$tmp" && "${verify_env[@]}" "$GOHOT_ROOT/scripts/smoke-test.sh" --goroot "$tmp/go") >"$tmp/smoke.log" 2>&1 ||
@@ -348,6 +401,9 @@ if [ "$verify" != none ]; then
 		{ tail -n 30 "$tmp/runtime.log" >&2; die "$EX_VERIFY" "runtime tests failed on $name (output above)"; }
 	step_done
 fi
+if [ "$verify" = full ] && [ "$cross" = 1 ]; then
+	die "$EX_USAGE" "--verify full runs run.bash natively: use quick with --arch $target"
+fi
 if [ "$verify" = full ]; then
 	step_start "verify: run.bash, patched vs stock"
 	"$GOHOT_ROOT/scripts/verify-full.sh" --goroot "$tmp/go" --stock-src "${stock_goroot:-$src_dir}" --work "$tmp/full" ||
@@ -360,8 +416,8 @@ rm -rf "$tmp/gocache"
 # --- Step 5: package -----------------------------------------------------------------
 step_start "package"
 pkgdir="$tmp/go/pkg/distpack"
-archive="$name.$goos-$goarch.tar.gz"
-modbase="v0.0.1-$name.$goos-$goarch"
+archive="$name.$goos-$target.tar.gz"
+modbase="v0.0.1-$name.$goos-$target"
 for f in "$archive" "$modbase.zip" "$modbase.mod" "$modbase.info"; do
 	[ -f "$pkgdir/$f" ] || die "$EX_PACKAGE" "make.bash -distpack did not write $f"
 done
@@ -376,9 +432,13 @@ for f in zip mod info; do
 	mv "$pkgdir/$modbase.$f" "$tmp/result/proxy/golang.org/toolchain/@v/"
 done
 rm -rf "$pkgdir"
-mv "$tmp/go" "$tmp/result/go"
+if [ "$cross" = 0 ]; then
+	mv "$tmp/go" "$tmp/result/go"
+fi
 cat >"$tmp/result/stamp" <<STAMP
 name=$name
+goos=$goos
+goarch=$target
 go_version=$go_version
 key=$key
 series_sha256=$series

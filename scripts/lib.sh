@@ -127,3 +127,47 @@ copy_go_tree() {
 gohot_cache() {
 	printf '%s\n' "${GOHOT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gohot}"
 }
+
+# cross_setup ARCH: makes this machine build for and run linux/ARCH (arm64)
+# through qemu-user: the cross C compiler and C library, qemu-aarch64, and
+# its binfmt_misc handler, so the kernel runs what a cross build makes as if
+# it were native (go test runs test binaries, tests run the hosts they
+# build). Installs the Debian packages when root with apt-get, and says what
+# to do otherwise. Sets CROSS_CC and CROSS_LD_PREFIX.
+cross_setup() {
+	local arch=$1 triple qemu pkgs
+	case $arch in
+	arm64) triple=aarch64-linux-gnu qemu=aarch64 pkgs="qemu-user qemu-user-binfmt gcc-$triple libc6-dev-arm64-cross" ;;
+	*) die "$EX_USAGE" "--arch $arch: gohot cross-builds for arm64 only" ;;
+	esac
+	# shellcheck disable=SC2034 # for the scripts that call cross_setup
+	CROSS_CC=$triple-gcc CROSS_LD_PREFIX=/usr/$triple
+	if ! command -v "$CROSS_CC" >/dev/null 2>&1 || ! command -v "qemu-$qemu" >/dev/null 2>&1 ||
+		[ ! -f "/usr/lib/binfmt.d/qemu-$qemu.conf" ]; then
+		if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+			local apt_log
+			apt_log="$(gohot_cache)/apt-cross-$arch.log"
+			mkdir -p "$(dirname "$apt_log")"
+			log "+ apt-get install $pkgs (log: $apt_log)"
+			# shellcheck disable=SC2086 # the package list splits on purpose
+			{ DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs ||
+				{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs; }; } >"$apt_log" 2>&1 ||
+				die "$EX_ENV" "apt-get install $pkgs failed (log: $apt_log)"
+		else
+			die "$EX_ENV" "building for linux/$arch needs $pkgs: install them (as root: apt-get install $pkgs)"
+		fi
+	fi
+	if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+		mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null ||
+			die "$EX_ENV" "binfmt_misc is not mounted and cannot be (as root: mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc)"
+	fi
+	if [ ! -e "/proc/sys/fs/binfmt_misc/qemu-$qemu" ]; then
+		local rule
+		rule=$(grep -v '^#' "/usr/lib/binfmt.d/qemu-$qemu.conf" | head -n1)
+		printf '%s' "$rule" >/proc/sys/fs/binfmt_misc/register 2>/dev/null ||
+			die "$EX_ENV" "cannot register qemu-$qemu with binfmt_misc (as root: /lib/systemd/systemd-binfmt /usr/lib/binfmt.d/qemu-$qemu.conf)"
+		log "registered qemu-$qemu with binfmt_misc"
+	fi
+	grep -q '^enabled' "/proc/sys/fs/binfmt_misc/qemu-$qemu" ||
+		die "$EX_ENV" "the binfmt_misc handler qemu-$qemu is disabled (as root: echo 1 > /proc/sys/fs/binfmt_misc/qemu-$qemu)"
+}
