@@ -327,9 +327,10 @@ fi
 step_start "apply $(patch_files "$go_version" | wc -l) patches"
 while IFS= read -r p; do
 	log "+ git apply ${p#"$GOHOT_ROOT"/}"
-	if ! err=$(cd "$tmp/go" && GIT_CEILING_DIRECTORIES="$tmp" git apply --whitespace=nowarn "$p" 2>&1); then
-		die "$EX_PATCH" "patch ${p#"$GOHOT_ROOT"/} does not apply to Go $go_version: $(printf '%s\n' "$err" | head -n1) (see patches/README.md to refresh the series)"
+	if ! out=$(apply_patch "$tmp/go" "$p"); then
+		die "$EX_PATCH" "patch ${p#"$GOHOT_ROOT"/} does not apply to Go $go_version: $(printf '%s\n' "$out" | head -n1) (see patches/README.md to refresh the series)"
 	fi
+	[ -z "$out" ] || log "  $out"
 done < <(patch_files "$go_version")
 # VERSION with the suffix, before make.bash, so go version, runtime.Version()
 # and the packaged archives all carry it.

@@ -84,10 +84,11 @@ for tree in "${trees[@]}"; do
 		fi
 	done < <(sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "${series[@]}" | sort -u)
 	for p in "${series[@]}"; do
-		if ! err=$(cd "$tmp" && GIT_CEILING_DIRECTORIES="$tmp" git apply --whitespace=nowarn "$p" 2>&1); then
+		if ! out=$(apply_patch "$tmp" "$p"); then
 			rm -rf "$tmp"
-			die "$EX_PATCH" "patch ${p#"$GOHOT_ROOT"/} does not apply to $version ($tree): $(printf '%s\n' "$err" | head -n1)"
+			die "$EX_PATCH" "patch ${p#"$GOHOT_ROOT"/} does not apply to $version ($tree): $(printf '%s\n' "$out" | head -n1)"
 		fi
+		[ -z "$out" ] || log "${p#"$GOHOT_ROOT"/} on $version: $out"
 	done
 	rm -rf "$tmp"
 	log "ok: ${#series[@]} patches apply to $version"

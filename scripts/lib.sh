@@ -171,3 +171,24 @@ cross_setup() {
 	grep -q '^enabled' "/proc/sys/fs/binfmt_misc/qemu-$qemu" ||
 		die "$EX_ENV" "the binfmt_misc handler qemu-$qemu is disabled (as root: echo 1 > /proc/sys/fs/binfmt_misc/qemu-$qemu)"
 }
+
+# apply_patch DIR PATCH [GIT-APPLY-ARGS...]: applies PATCH to the tree in
+# DIR as every script does: exactly first, then, if a hunk's context no
+# longer matches (a patch release changed lines near it), with one line of
+# context on each side. A patch whose changed lines themselves differ still
+# fails, and needs a variant (patches/go1.X/). Each try is all or nothing.
+# Prints nothing after an exact apply, a line saying so after the second
+# try, and the exact try's error when both fail.
+apply_patch() {
+	local dir=$1 patch=$2 err
+	shift 2
+	if err=$(cd "$dir" && GIT_CEILING_DIRECTORIES="$(dirname "$dir")" git apply --whitespace=nowarn "$@" "$patch" 2>&1); then
+		return 0
+	fi
+	if (cd "$dir" && GIT_CEILING_DIRECTORIES="$(dirname "$dir")" git apply --whitespace=nowarn -C1 "$@" "$patch") >/dev/null 2>&1; then
+		echo "applied with one line of context: the tree changed lines near a hunk"
+		return 0
+	fi
+	printf '%s\n' "$err"
+	return 1
+}

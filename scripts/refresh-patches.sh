@@ -21,8 +21,9 @@ export  writes the commits after gohot-base back to patches/ as normalized
         With --go 1.X.Y (DIR holds that release's tree), it writes the
         variants for Go 1.X instead: a commit becomes patches/go1.X/NAME
         only where the default patch of that name, applied as
-        build-toolchain.sh applies it (git apply) to the tree before the
-        commit, does not give the commit's tree; a variant the default
+        build-toolchain.sh applies it (git apply, then with one line of
+        context) to the tree before the commit, does not give the
+        commit's tree; a variant the default
         now covers is removed. patches/ itself is left as it is.
 
 Edit a patch: start, change the commit in DIR (git rebase -i gohot-base),
@@ -80,7 +81,7 @@ if [ "$mode" = export ] && [ -n "$want" ]; then
 		same=false
 		if [ -f "$default" ] &&
 			GIT_INDEX_FILE="$tmp/index" git -C "$dir" read-tree "$c^" &&
-			GIT_INDEX_FILE="$tmp/index" git -C "$dir" apply --cached --whitespace=nowarn "$default" 2>/dev/null &&
+			GIT_INDEX_FILE="$tmp/index" apply_patch "$dir" "$default" --cached >/dev/null &&
 			[ "$(GIT_INDEX_FILE="$tmp/index" git -C "$dir" write-tree)" = "$(git -C "$dir" rev-parse "$c^{tree}")" ]; then
 			same=true
 		fi
