@@ -7,7 +7,7 @@ set -euo pipefail
 
 usage() {
 	cat <<'USAGE'
-Usage: scripts/matrix.sh [--go 1.X.Y]... [--force]
+Usage: scripts/matrix.sh [--go 1.X.Y]... [--arch arm64] [--force]
 
 For each Go release in toolchain/versions.conf ("release" lines: the patch
 release of each claimed minor), or each --go given: runs
@@ -17,6 +17,10 @@ testscript suite on gohot and on stock Go of that release included. It
 records one line per release in toolchain/matrix.tsv:
 
   release  series  suffix  result  seconds  date  machine
+
+With --arch arm64 it runs scripts/test-arch.sh --arch arm64 --go RELEASE
+instead (the linux/arm64 toolchain cross-built here and tested under
+qemu-user), recorded as "RELEASE linux/arm64".
 
 A release already recorded as passed with this series and suffix is
 skipped (--force runs it again). A release that fails does not stop the
@@ -28,9 +32,14 @@ Exit code: the number of releases that failed (0: all passed), 2 usage.
 USAGE
 }
 
-force=0 releases=()
+force=0 releases=() arch=""
 while [ $# -gt 0 ]; do
 	case $1 in
+	--arch)
+		[ $# -ge 2 ] || die "$EX_USAGE" "--arch needs an architecture: arm64"
+		arch=$2
+		shift 2
+		;;
 	--go)
 		[ $# -ge 2 ] || die "$EX_USAGE" "--go needs a version, e.g. --go 1.27.4"
 		releases+=("${2#go}")
@@ -56,29 +65,34 @@ mkdir -p "$logdir"
 
 failed=0
 for release in "${releases[@]}"; do
-	if [ "$force" = 0 ] && awk -F'\t' -v r="$release" -v s="${series:0:16}" -v x="$suffix" \
+	row=$release logname=go$release test=("$GOHOT_ROOT/scripts/test.sh" --go "$release")
+	if [ -n "$arch" ]; then
+		row="$release linux/$arch" logname="go$release-$arch"
+		test=("$GOHOT_ROOT/scripts/test-arch.sh" --arch "$arch" --go "$release")
+	fi
+	if [ "$force" = 0 ] && awk -F'\t' -v r="$row" -v s="${series:0:16}" -v x="$suffix" \
 		'$1 == r && $2 == s && $3 == x && $4 == "passed" { found = 1 } END { exit !found }' "$results"; then
-		log "go$release: already passed with series ${series:0:16} ($suffix): skipped (--force to run again)"
+		log "go$row: already passed with series ${series:0:16} ($suffix): skipped (--force to run again)"
 		continue
 	fi
-	log "go$release: scripts/test.sh --go $release (log: $logdir/go$release.log)"
+	log "go$row: ${test[*]#"$GOHOT_ROOT"/} (log: $logdir/$logname.log)"
 	t0=$SECONDS
 	result=passed
-	if ! "$GOHOT_ROOT/scripts/test.sh" --go "$release" >"$logdir/go$release.log" 2>&1; then
+	if ! "${test[@]}" >"$logdir/$logname.log" 2>&1; then
 		result=failed
 		failed=$((failed + 1))
 	fi
 	secs=$((SECONDS - t0))
-	log "go$release: $result in ${secs}s"
+	log "go$row: $result in ${secs}s"
 	# Replace the release's line: one line per release, the latest run.
 	tmp=$(mktemp "$results.XXXXXX")
-	awk -F'\t' -v r="$release" 'NR == 1 || $1 != r' "$results" >"$tmp"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$release" "${series:0:16}" "$suffix" "$result" "$secs" "$(date -u +%Y-%m-%d)" "$machine" >>"$tmp"
+	awk -F'\t' -v r="$row" 'NR == 1 || $1 != r' "$results" >"$tmp"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$row" "${series:0:16}" "$suffix" "$result" "$secs" "$(date -u +%Y-%m-%d)" "$machine" >>"$tmp"
 	mv "$tmp" "$results"
 	# The README's table follows the file at once: the next release's
 	# test.sh checks the two against each other (TestSupportedTable).
 	if ! (cd "$GOHOT_ROOT" && GOTOOLCHAIN=local go test ./testscripts -run '^TestSupportedTable$' -update >/dev/null); then
-		log "go$release: could not regenerate README.md's supported table (go test ./testscripts -run TestSupportedTable -update)"
+		log "go$row: could not regenerate README.md's supported table (go test ./testscripts -run TestSupportedTable -update)"
 	fi
 done
 log "matrix: $failed of ${#releases[@]} releases failed; results in toolchain/matrix.tsv"

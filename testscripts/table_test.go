@@ -104,6 +104,14 @@ func supportedTable(path string) (string, error) {
 		if result != "passed" {
 			what = "**failed** (`scripts/test.sh`)"
 		}
+		if _, arch, ok := strings.Cut(release, " linux/"); ok {
+			// A row of scripts/matrix.sh --arch: cross-built here, run
+			// under qemu-user.
+			what = "cross-built; under qemu-user: quick verify (smoke test, testplugin, runtime -short), the host packages' tests and the testscript suite (default mode) passed (`scripts/test-arch.sh --arch " + arch + "`)"
+			if result != "passed" {
+				what = "**failed** (`scripts/test-arch.sh --arch " + arch + "`)"
+			}
+		}
 		fmt.Fprintf(&b, "| %s | %s (series %s) | %s | %s | %s | %s s |\n", release, suffix, series, what, date, machine, secs)
 	}
 	return b.String(), nil
@@ -156,4 +164,21 @@ func TestSemanticsTableRows(t *testing.T) {
 	write("c.txtar", "# table: only | two\n")
 	_, err = semanticsTable(dir)
 	assert.EqualError(t, err, filepath.Join(dir, "c.txtar")+`: table line "only | two": want behaviour | gohot | stock, or behaviour | gohot | redirect | stock`)
+}
+
+// TestSupportedTableRows states the whole table a results file gives: a
+// native release, a failed one and a cross-built architecture.
+func TestSupportedTableRows(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "matrix.tsv")
+	require.NoError(t, os.WriteFile(path, []byte("release\tseries\tsuffix\tresult\tseconds\tdate\tmachine\n"+
+		"1.27.4\tabc\tgohot.1\tpassed\t10\t2026-12-01\tlinux/x86_64, 2 cores\n"+
+		"1.26.8\tabc\tgohot.1\tfailed\t20\t2026-12-01\tlinux/x86_64, 2 cores\n"+
+		"1.26.8 linux/arm64\tabc\tgohot.1\tpassed\t30\t2026-12-02\tlinux/x86_64, 2 cores\n"), 0o666))
+	got, err := supportedTable(path)
+	require.NoError(t, err)
+	assert.Equal(t, "| Go | gohot | Result | Date | Machine | Time |\n|---|---|---|---|---|---|\n"+
+		"| 1.27.4 | gohot.1 (series abc) | built, quick verify and every test of the project (`scripts/test.sh`) passed | 2026-12-01 | linux/x86_64, 2 cores | 10 s |\n"+
+		"| 1.26.8 | gohot.1 (series abc) | **failed** (`scripts/test.sh`) | 2026-12-01 | linux/x86_64, 2 cores | 20 s |\n"+
+		"| 1.26.8 linux/arm64 | gohot.1 (series abc) | cross-built; under qemu-user: quick verify (smoke test, testplugin, runtime -short), the host packages' tests and the testscript suite (default mode) passed (`scripts/test-arch.sh --arch arm64`) | 2026-12-02 | linux/x86_64, 2 cores | 30 s |\n",
+		got)
 }
