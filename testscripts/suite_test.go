@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -282,6 +283,14 @@ func params(t *testing.T, tc, gohot, stock toolchain, m mode) testscript.Params 
 				return tc.gohot(), nil
 			case "redirect":
 				return m == redirectMode, nil
+			case "redirectable":
+				// Redirect mode is implemented on linux/amd64 only; the
+				// runtime refuses it elsewhere.
+				arch := targetArch()
+				if arch == "" {
+					arch = runtime.GOARCH
+				}
+				return arch == "amd64", nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
