@@ -24,7 +24,7 @@ func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	socket := fs.String("socket", envOr("GOHOT_SOCKET", defaultSocket), "the host's control `socket`")
 	host := fs.String("host", "", "host `binary` whose build settings plugins must share")
 	outDir := fs.String("out", "gohot-versions", "`directory` for the plugin versions built")
-	debounce := fs.Duration("debounce", 300*time.Millisecond, "wait this long after the last change before building")
+	debounce := fs.Duration("debounce", 50*time.Millisecond, "wait this long after the last change before building (editors write a save within a few milliseconds)")
 	count := fs.Int("count", 0, "exit after this many build attempts (0: run until interrupted)")
 	ready := fs.String("ready", "", "create this `file` once the source is being watched (for scripts that edit it next)")
 	if err := parse(fs, args); err != nil {

@@ -58,8 +58,9 @@ var ErrUnsafe = errors.New("gohot check found unsafe edits")
 var ErrSameSource = errors.New("the source is identical to the running version's")
 
 // Build builds one plugin version and returns its manifest. The steps
-// are in the order a failure is cheapest: settings, source, check,
-// compile, record; nothing is written at the output path until the last.
+// are in the order a failure is cheapest: settings, source, then check and
+// compile side by side, record; nothing is written at the output path
+// until the last.
 func Build(ctx context.Context, opts Options) (*manifest.Manifest, *compat.Result, error) {
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
@@ -71,15 +72,38 @@ func Build(ctx context.Context, opts Options) (*manifest.Manifest, *compat.Resul
 	if err := b.source(ctx); err != nil {
 		return nil, nil, err
 	}
-	if err := b.check(ctx); err != nil {
-		return nil, b.result, err
+	// The check reads the source, the compile writes only into its own
+	// temporary directory: they run at the same time, which takes the
+	// check's package loading off the edit-to-live path. A check that
+	// refuses the version cancels the compile, whose output is then
+	// dropped: the check's answer is the one a user reads.
+	compileCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type compiled struct {
+		tmp    string
+		output []byte
+		err    error
 	}
-	tmp, err := b.compile(ctx)
-	if tmp != "" {
-		defer os.RemoveAll(tmp)
+	done := make(chan compiled, 1)
+	go func() {
+		var output bytes.Buffer
+		tmp, err := b.compile(compileCtx, &output)
+		done <- compiled{tmp, output.Bytes(), err}
+	}()
+	checkErr := b.check(ctx)
+	if checkErr != nil {
+		cancel()
 	}
-	if err != nil {
-		return nil, nil, err
+	c := <-done
+	if c.tmp != "" {
+		defer os.RemoveAll(c.tmp)
+	}
+	if checkErr != nil {
+		return nil, b.result, checkErr
+	}
+	b.opts.Stderr.Write(c.output)
+	if c.err != nil {
+		return nil, nil, c.err
 	}
 	m, err := b.record()
 	if err != nil {
@@ -190,8 +214,9 @@ func (b *builder) check(ctx context.Context) error {
 }
 
 // compile builds the .so into a temporary directory beside the output,
-// which it returns for the caller to remove.
-func (b *builder) compile(ctx context.Context) (tmp string, err error) {
+// which it returns for the caller to remove. The go command's output goes
+// to output.
+func (b *builder) compile(ctx context.Context, output io.Writer) (tmp string, err error) {
 	b.id = newID()
 	if b.opts.Out == "" {
 		b.opts.Out = filepath.Base(b.pkg.Dir) + "-" + b.id + ".so"
@@ -214,10 +239,10 @@ func (b *builder) compile(ctx context.Context) (tmp string, err error) {
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = b.pkg.Dir
 	cmd.Env = b.env
-	cmd.Stdout = b.opts.Stderr
-	cmd.Stderr = b.opts.Stderr
+	cmd.Stdout = output
+	cmd.Stderr = output
 	if b.opts.Verbose {
-		fmt.Fprintf(b.opts.Stderr, "gohot build: go %s\n", strings.Join(args, " "))
+		fmt.Fprintf(output, "gohot build: go %s\n", strings.Join(args, " "))
 	}
 	if err := cmd.Run(); err != nil {
 		return tmp, fmt.Errorf("go build of %s failed (compiler output above): %w", b.pkg.ImportPath, err)
