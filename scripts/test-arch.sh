@@ -19,7 +19,7 @@ as if they were native, so go test and the tests' own hosts run unchanged):
    cross-builds for arm64 like any Go toolchain;
 3. builds the linux/arm64 toolchain with build-toolchain.sh --arch arm64
    (cross make.bash -distpack) and quick-verifies it under qemu: reload
-   smoke test, cmd/cgo/internal/testplugin non-short, runtime -short;
+   smoke test and cmd/cgo/internal/testplugin non-short;
 4. runs, for arm64, the host-side packages' tests (reload, manifest,
    compat) and the testscript suite on gohot and on stock Go. The suite's
    redirect-mode run is skipped there: the runtime refuses

@@ -107,7 +107,7 @@ func supportedTable(path string) (string, error) {
 		if _, arch, ok := strings.Cut(release, " linux/"); ok {
 			// A row of scripts/matrix.sh --arch: cross-built here, run
 			// under qemu-user.
-			what = "cross-built; under qemu-user: quick verify (smoke test, testplugin, runtime -short), the host packages' tests and the testscript suite (default mode) passed (`scripts/test-arch.sh --arch " + arch + "`)"
+			what = "cross-built; under qemu-user: quick verify (smoke test, testplugin), the host packages' tests and the testscript suite (default mode) passed (`scripts/test-arch.sh --arch " + arch + "`)"
 			if result != "passed" {
 				what = "**failed** (`scripts/test-arch.sh --arch " + arch + "`)"
 			}
@@ -179,6 +179,6 @@ func TestSupportedTableRows(t *testing.T) {
 	assert.Equal(t, "| Go | gohot | Result | Date | Machine | Time |\n|---|---|---|---|---|---|\n"+
 		"| 1.27.4 | gohot.1 (series abc) | built, quick verify and every test of the project (`scripts/test.sh`) passed | 2026-12-01 | linux/x86_64, 2 cores | 10 s |\n"+
 		"| 1.26.8 | gohot.1 (series abc) | **failed** (`scripts/test.sh`) | 2026-12-01 | linux/x86_64, 2 cores | 20 s |\n"+
-		"| 1.26.8 linux/arm64 | gohot.1 (series abc) | cross-built; under qemu-user: quick verify (smoke test, testplugin, runtime -short), the host packages' tests and the testscript suite (default mode) passed (`scripts/test-arch.sh --arch arm64`) | 2026-12-02 | linux/x86_64, 2 cores | 30 s |\n",
+		"| 1.26.8 linux/arm64 | gohot.1 (series abc) | cross-built; under qemu-user: quick verify (smoke test, testplugin), the host packages' tests and the testscript suite (default mode) passed (`scripts/test-arch.sh --arch arm64`) | 2026-12-02 | linux/x86_64, 2 cores | 30 s |\n",
 		got)
 }
