@@ -11,6 +11,9 @@
 // redirect mode costs: plugin.Open with the redirect pass against without,
 // and a call from the first version's code, which goes through its
 // redirected entry, against the same call from the newest version's code.
+// With -watch N it measures edit to live instead: N one-line edits of
+// examples/arena's rules, saved while gohot watch runs, each timed from the
+// save to the first answer the server gives from the new version.
 // Build it and run it with the gohot toolchain:
 //
 //	eval "$(scripts/env.sh)"
@@ -18,6 +21,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -77,6 +81,7 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the loads of the first run to `file`")
 	kind := flag.String("plugin", "http", "the plugin to load: `http` (imports net/http and encoding/json) or minimal (only the changed package)")
 	redirect := flag.Bool("redirect", false, "also run every host with GOHOT_REDIRECT=on and report what redirect mode costs")
+	watchEdits := flag.Int("watch", 0, "instead: measure edit to live, this `many` one-line edits of examples/arena's rules under gohot watch (run from the repository root)")
 	flag.Parse()
 	if *hostMode != "" {
 		if err := host(*hostMode, *cpuprofile, *points); err != nil {
@@ -86,6 +91,19 @@ func main() {
 	}
 	if !manifest.GohotToolchain(runtime.Version()) {
 		log.Fatalf("gohot-bench: built by stock %s, which refuses changed plugins: run it with the gohot toolchain", runtime.Version())
+	}
+	if *watchEdits > 0 {
+		repo, err := os.Getwd()
+		if err == nil {
+			_, err = os.Stat(filepath.Join(repo, "cmd", "gohot"))
+		}
+		if err != nil {
+			log.Fatalf("gohot-bench -watch: run it from the gohot repository's root (%v)", err)
+		}
+		if err := editLoop(context.Background(), repo, filepath.Join(repo, "examples", "arena"), *watchEdits); err != nil {
+			log.Fatal("gohot-bench -watch: ", err)
+		}
+		return
 	}
 	main, ok := pluginMains[*kind]
 	if !ok {
