@@ -73,8 +73,9 @@ log "gohot: $GOHOT_GOROOT ($(go version)), building for linux/$arch"
 log "stock: $GOHOT_STOCK_GOROOT"
 
 step_start "go test ./reload ./manifest ./compat for linux/$arch"
-# The test binaries are arm64: the kernel hands them to qemu.
-run env GOARCH="$arch" CC="$CROSS_CC" QEMU_LD_PREFIX="$CROSS_LD_PREFIX" \
+# The test binaries are arm64: the kernel hands them to qemu. cgo is off
+# by default when cross-compiling, and without it package plugin is a stub.
+run env GOARCH="$arch" CC="$CROSS_CC" CGO_ENABLED=1 QEMU_LD_PREFIX="$CROSS_LD_PREFIX" \
 	go test -count=1 ./reload/... ./manifest/... ./compat/...
 step_done
 
