@@ -442,6 +442,16 @@ top=$(tar -tzf "$pkgdir/$archive" | cut -d/ -f1 | sort -u)
 [ "$top" = go ] || die "$EX_PACKAGE" "$archive does not have a single top-level go/ directory"
 [ "$(tar -xzOf "$pkgdir/$archive" go/VERSION | head -n1)" = "$name" ] ||
 	die "$EX_PACKAGE" "$archive does not carry VERSION $name"
+if [ "$cross" = 1 ]; then
+	# The packed toolchain runs: its go, under qemu, names itself.
+	mkdir "$tmp/unpacked"
+	tar -xzf "$pkgdir/$archive" -C "$tmp/unpacked"
+	got=$(env GOROOT="$tmp/unpacked/go" QEMU_LD_PREFIX="$CROSS_LD_PREFIX" "$tmp/unpacked/go/bin/go" version 2>&1) || true
+	[ "$got" = "go version $name $goos/$target" ] ||
+		die "$EX_PACKAGE" "the packed $goos/$target go reports '$got', want go version $name $goos/$target"
+	rm -rf "$tmp/unpacked"
+	log "    the packed go runs under qemu: $got"
+fi
 mkdir -p "$tmp/result/dist" "$tmp/result/proxy/golang.org/toolchain/@v"
 mv "$pkgdir/$archive" "$tmp/result/dist/"
 (cd "$tmp/result/dist" && sha256sum "$archive" >"$archive.sha256")
