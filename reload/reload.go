@@ -201,10 +201,7 @@ func (h *Host) Load(path string) (*Generation, *Report, error) {
 		return nil, nil, h.explainOpen(path, pkgs, err)
 	}
 	rep.Redirected, rep.NotRedirected = redirectReport(p)
-	// A pass that redirected nothing leaves no report: the mode is the
-	// one the runtime read at this Open (the options set it, or the
-	// process did), or the one a report that is there shows.
-	if rep.Redirect = os.Getenv("GOHOT_REDIRECT") == "on" || len(rep.Redirected)+len(rep.NotRedirected) > 0; rep.Redirect {
+	if rep.Redirect = redirectMode(rep.Redirected, rep.NotRedirected); rep.Redirect {
 		var stale []compat.Finding
 		for _, f := range compat.UnderRedirect(rep.Stale) {
 			if f.Severity == compat.Stale {
@@ -465,4 +462,12 @@ func callHook(hook func(string) error, prevID string) (err error) {
 		}
 	}()
 	return hook(prevID)
+}
+
+// redirectMode tells whether the runtime loaded a plugin in redirect mode,
+// from its report and the environment. A pass that redirected nothing
+// leaves no report: then the mode is the one the runtime read at that
+// Open, GOHOT_REDIRECT (Options.Redirect sets it, or the process did).
+func redirectMode(redirected, not []string) bool {
+	return os.Getenv("GOHOT_REDIRECT") == "on" || len(redirected)+len(not) > 0
 }
