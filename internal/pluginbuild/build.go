@@ -57,10 +57,9 @@ var ErrUnsafe = errors.New("gohot check found unsafe edits")
 // ErrSameSource is returned when the source hashes to Options.SkipSource.
 var ErrSameSource = errors.New("the source is identical to the running version's")
 
-// Build builds one plugin version and returns its manifest. The steps
-// are in the order a failure is cheapest: settings, source, then check and
-// compile side by side, record; nothing is written at the output path
-// until the last.
+// Build builds one plugin version and returns its manifest. The steps:
+// settings, source, then check and compile side by side, record; nothing
+// is written at the output path until the last.
 func Build(ctx context.Context, opts Options) (*manifest.Manifest, *compat.Result, error) {
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
@@ -74,11 +73,11 @@ func Build(ctx context.Context, opts Options) (*manifest.Manifest, *compat.Resul
 	}
 	// The check reads the source, the compile writes only into its own
 	// temporary directory: they run at the same time, which takes the
-	// check's package loading off the edit-to-live path. A check that
-	// refuses the version cancels the compile, whose output is then
-	// dropped: the check's answer is the one a user reads.
-	compileCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// check's package loading off the edit-to-live path. When the check
+	// refuses the version, the compile still runs to its end (killing the
+	// go command would leave its compiler and linker running and their
+	// temporary files behind) and its output is dropped: the check's
+	// answer is the one a user reads.
 	type compiled struct {
 		tmp    string
 		output []byte
@@ -87,13 +86,10 @@ func Build(ctx context.Context, opts Options) (*manifest.Manifest, *compat.Resul
 	done := make(chan compiled, 1)
 	go func() {
 		var output bytes.Buffer
-		tmp, err := b.compile(compileCtx, &output)
+		tmp, err := b.compile(ctx, &output)
 		done <- compiled{tmp, output.Bytes(), err}
 	}()
 	checkErr := b.check(ctx)
-	if checkErr != nil {
-		cancel()
-	}
 	c := <-done
 	if c.tmp != "" {
 		defer os.RemoveAll(c.tmp)
