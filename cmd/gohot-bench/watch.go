@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +12,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/gohot-dev/gohot/internal/gotool"
 )
 
 // editLoop measures edit to live on examples/arena: the server runs the
@@ -21,6 +22,10 @@ import (
 // polls the server until an answer carries the new rules' name. It reports
 // save-to-served and the build time gohot watch prints, median and range.
 func editLoop(ctx context.Context, repo, arena string, edits int) error {
+	toolchain, err := gotool.Toolchain(ctx)
+	if err != nil {
+		return err
+	}
 	work, err := os.MkdirTemp("", "gohot-bench-watch-")
 	if err != nil {
 		return err
@@ -96,7 +101,7 @@ func editLoop(ctx context.Context, repo, arena string, edits int) error {
 		}
 		fmt.Fprintf(os.Stderr, "edit %d/%d: served after %s (gohot build %s)\n", i, edits, d.Round(time.Millisecond), built[len(built)-1])
 	}
-	fmt.Printf("%s, examples/arena, %d one-line edits of rules/rules.go under gohot watch\n\n", goVersion(), edits)
+	fmt.Printf("%s, examples/arena, %d one-line edits of rules/rules.go under gohot watch\n\n", toolchain, edits)
 	fmt.Println("| figure | median | min | max |")
 	fmt.Println("|---|---|---|---|")
 	for _, f := range []struct {
@@ -196,17 +201,11 @@ func startWatch(cmd *exec.Cmd, builds chan<- time.Duration) error {
 
 // copyTree copies the example's sources (not what earlier runs built).
 func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
+	return gotool.WalkSources(src, "", func(path string, dir bool) error {
 		rel, _ := filepath.Rel(src, path)
 		target := filepath.Join(dst, rel)
-		if d.IsDir() {
+		if dir {
 			return os.MkdirAll(target, 0o755)
-		}
-		if !strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "go.mod") && !strings.HasSuffix(path, "go.sum") {
-			return nil
 		}
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -222,12 +221,4 @@ func minMax(d []time.Duration) (time.Duration, time.Duration) {
 		lo, hi = min(lo, v), max(hi, v)
 	}
 	return lo, hi
-}
-
-func goVersion() string {
-	out, err := exec.Command("go", "env", "GOVERSION").Output()
-	if err != nil {
-		return "go (unknown version)"
-	}
-	return strings.TrimSpace(string(out))
 }
