@@ -35,9 +35,13 @@ type Manifest struct {
 	Toolchain    string            `json:"toolchain"` // go env GOVERSION of the builder
 	Settings     map[string]string `json:"settings"`  // build settings, as debug/buildinfo names them
 	Host         string            `json:"host,omitempty"`
-	Packages     []pkghash.Package `json:"packages"`
-	Check        Check             `json:"check"`
-	Built        time.Time         `json:"built"`
+	// HostBound are the packages the plugin leaves to its host (gohot
+	// build --host without --full): it loads only into a program that
+	// defines every symbol of theirs it uses.
+	HostBound []string          `json:"host_bound,omitempty"`
+	Packages  []pkghash.Package `json:"packages"`
+	Check     Check             `json:"check"`
+	Built     time.Time         `json:"built"`
 	// Facts are gohot check's view of the source (layouts, signatures,
 	// body hashes), so a later version can be checked against this one
 	// without its source.

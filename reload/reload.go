@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/gohot-dev/gohot/compat"
+	"github.com/gohot-dev/gohot/hostbind"
 	"github.com/gohot-dev/gohot/manifest"
 	"github.com/gohot-dev/gohot/pkghash"
 )
@@ -116,6 +117,9 @@ type Host struct {
 	// bound are the facts of the process as the loaded generations bind
 	// it (compat.Bound); nil before the first generation with facts.
 	bound *compat.Facts
+	// exports are the symbols this program defines for plugins to bind
+	// to, read at the first version built bound to its host.
+	exports hostbind.Exports
 }
 
 // New returns a Host for this process. It fails if this program was built
@@ -315,7 +319,40 @@ func (h *Host) vet(path string) (vetted, string, []pkghash.Package, error) {
 	if err != nil {
 		return fail("not a Go plugin, or truncated: %v", err)
 	}
+	if err := h.checkBinds(ef, m); err != nil {
+		return fail("%v", err)
+	}
 	return v, sum, pkgs, nil
+}
+
+// checkBinds refuses a version built bound to its host (gohot build
+// --host, the default) when this program does not define every symbol it
+// leaves to the host: dlopen would refuse it naming one undefined symbol,
+// and a version built against another build of the program, or for
+// another program, is told apart from a broken file here.
+func (h *Host) checkBinds(ef *elf.File, m *manifest.Manifest) error {
+	bound, err := hostbind.Packages(ef)
+	if err != nil || len(bound) == 0 {
+		return err
+	}
+	if h.exports == nil {
+		if h.self == "" {
+			return fmt.Errorf("built bound to its host, and this program cannot read its own executable to check it: build it whole with gohot build --full")
+		}
+		if h.exports, err = hostbind.ReadExports(h.self); err != nil {
+			return err
+		}
+	}
+	missing, err := hostbind.Missing(ef, h.exports)
+	if err != nil || len(missing) == 0 {
+		return err
+	}
+	host := "another program"
+	if m != nil && m.Host != "" {
+		host = m.Host
+	}
+	return fmt.Errorf("built bound to %s, which leaves %d packages (%s) to the program that loads it, and this program does not define %d of the symbols it needs (%s): rebuild it with gohot build --host %s, or whole with --full",
+		host, len(bound), hostbind.Describe(bound), len(missing), hostbind.Describe(missing), h.self)
 }
 
 // checkRunning compares the facts in a version's manifest with those of

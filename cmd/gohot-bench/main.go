@@ -81,6 +81,7 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the loads of the first run to `file`")
 	kind := flag.String("plugin", "http", "the plugin to load: `http` (imports net/http and encoding/json) or minimal (only the changed package)")
 	redirect := flag.Bool("redirect", false, "also run every host with GOHOT_REDIRECT=on and report what redirect mode costs")
+	full := flag.Bool("full", false, "build every version whole; by default each is bound to this program's standard library (-ldflags=-hostimport), as gohot build --host builds it")
 	watchEdits := flag.Int("watch", 0, "instead: measure edit to live, this `many` one-line edits of examples/arena's rules under gohot watch (run from the repository root)")
 	flag.Parse()
 	if *hostMode != "" {
@@ -109,12 +110,12 @@ func main() {
 	if !ok {
 		log.Fatalf("gohot-bench: -plugin %q: want http or minimal", *kind)
 	}
-	if err := bench(*n, *runs, *dir, *points, *workers, *cpuprofile, *kind, main, *redirect); err != nil {
+	if err := bench(*n, *runs, *dir, *points, *workers, *cpuprofile, *kind, main, *redirect, *full); err != nil {
 		log.Fatal("gohot-bench: ", err)
 	}
 }
 
-func bench(n, runs int, dir, points string, workers int, cpuprofile, kind, pluginMain string, redirect bool) error {
+func bench(n, runs int, dir, points string, workers int, cpuprofile, kind, pluginMain string, redirect, full bool) error {
 	var at []int
 	for _, p := range strings.Split(points, ",") {
 		v, err := strconv.Atoi(strings.TrimSpace(p))
@@ -131,9 +132,30 @@ func bench(n, runs int, dir, points string, workers int, cpuprofile, kind, plugi
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	sos, buildTimes, err := buildVersions(dir, n, workers, kind, pluginMain)
+	// This program loads the versions: they bind to its standard library
+	// unless built whole.
+	var ldflags []string
+	build := "bound"
+	if full {
+		build = "full"
+	} else {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		ldflags = []string{"-ldflags=-hostimport=" + exe}
+	}
+	sos, buildTimes, err := buildVersions(dir, n, workers, kind+"-"+build, pluginMain, ldflags)
 	if err != nil {
 		return err
+	}
+	var sizes []int64
+	for _, so := range sos {
+		fi, err := os.Stat(so)
+		if err != nil {
+			return err
+		}
+		sizes = append(sizes, fi.Size())
 	}
 	list := filepath.Join(dir, "plugins-"+kind+".txt")
 	if err := os.WriteFile(list, []byte(strings.Join(sos, "\n")+"\n"), 0o644); err != nil {
@@ -166,7 +188,8 @@ func bench(n, runs int, dir, points string, workers int, cpuprofile, kind, plugi
 		if redirect {
 			fmt.Printf("## GOHOT_REDIRECT=%s\n\n", mode)
 		}
-		report(os.Stdout, all, at, buildTimes, n, runs, kind)
+		report(os.Stdout, all, at, buildTimes, n, runs, kind+", "+build)
+		fmt.Printf("plugin file: %.2f MiB (median of %d versions)\n", mib(medianInt(sizes)), len(sizes))
 		reportSmaps(os.Stdout, smaps, n)
 		reportSections(os.Stdout, sections, n)
 		fmt.Println()
@@ -268,7 +291,7 @@ func medianFloat(v []float64) float64 {
 // buildVersions writes and builds n versions; version k's logic package
 // returns k and has k comment lines, so every version changes its export
 // data the way a real edit does.
-func buildVersions(dir string, n, workers int, kind, pluginMain string) ([]string, []time.Duration, error) {
+func buildVersions(dir string, n, workers int, kind, pluginMain string, ldflags []string) ([]string, []time.Duration, error) {
 	sos := make([]string, n)
 	var times []time.Duration
 	var mu sync.Mutex
@@ -294,7 +317,8 @@ func buildVersions(dir string, n, workers int, kind, pluginMain string) ([]strin
 					return
 				}
 				start := time.Now()
-				cmd := exec.Command("go", "build", "-buildmode=plugin", "-o", so+".tmp", "./plugin/main.go")
+				args := append([]string{"build", "-buildmode=plugin", "-o", so + ".tmp"}, ldflags...)
+				cmd := exec.Command("go", append(args, "./plugin/main.go")...)
 				cmd.Dir = src
 				if out, err := cmd.CombinedOutput(); err != nil {
 					errs <- fmt.Errorf("build v%d: %v\n%s", k, err, out)

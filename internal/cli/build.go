@@ -48,10 +48,11 @@ func oneDir(fs *flag.FlagSet) (string, error) {
 }
 
 func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("build", "build [-o out.so] [--host BIN] [--base BASE | --no-check] [--redirect] [--clean] [-v] [--json] [DIR]", stderr)
+	fs := newFlagSet("build", "build [-o out.so] [--host BIN [--full]] [--base BASE | --no-check] [--redirect] [--clean] [-v] [--json] [DIR]", stderr)
 	out := fs.String("o", "", "the plugin `file` to write (default: <dir name>-<build id>.so in the current directory)")
 	host := fs.String("host", "", "host `binary` whose build settings (flags, tags, GOAMD64, cgo) the plugin must share")
 	base := fs.String("base", "", "check against this `version`: the running version's manifest (.gohot.json or its .so), an old source directory, or a git revision")
+	full := fs.Bool("full", false, "link every package into the plugin; by default, with --host, the standard library packages the host links identically come from the host (a much smaller plugin that loads only into that host)")
 	noCheck := fs.Bool("no-check", false, "do not run gohot check")
 	clean := fs.Bool("clean", false, "refuse a git tree whose Go sources have uncommitted changes (for release builds); without it such a build is recorded as modified, with a warning")
 	verbose := fs.Bool("v", false, "print the go command gohot build runs")
@@ -69,7 +70,7 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return &exitError{code: 2, err: fmt.Errorf("-o %s: a plugin file name ends in .so", *out)}
 	}
 	m, res, err := pluginbuild.Build(ctx, pluginbuild.Options{
-		Dir: dir, Out: *out, Host: *host, Base: *base, NoCheck: *noCheck, Clean: *clean, Verbose: *verbose, Stderr: stderr,
+		Dir: dir, Out: *out, Host: *host, Full: *full, Base: *base, NoCheck: *noCheck, Clean: *clean, Verbose: *verbose, Stderr: stderr,
 	})
 	if errors.Is(err, pluginbuild.ErrUnsafe) {
 		printFindings(stderr, res)
@@ -90,6 +91,9 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		printFindings(stdout, res)
 	}
 	fmt.Fprintf(stdout, "built %s (id %s, check %s)\n", m.Plugin, m.ID, m.Check.Status)
+	if len(m.HostBound) > 0 {
+		fmt.Fprintf(stdout, "bound to %s: %d standard packages come from the host, so the plugin loads only there (--full links them in)\n", m.Host, len(m.HostBound))
+	}
 	return nil
 }
 

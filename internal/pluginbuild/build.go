@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -19,10 +20,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gohot-dev/gohot/compat"
+	"github.com/gohot-dev/gohot/hostbind"
 	"github.com/gohot-dev/gohot/internal/check"
 	"github.com/gohot-dev/gohot/internal/gotool"
 	"github.com/gohot-dev/gohot/manifest"
@@ -49,6 +52,12 @@ type Options struct {
 	// SkipSource: a source hash (manifest.Source.Hash); if the source
 	// hashes to it, Build stops before compiling with ErrSameSource.
 	SkipSource string
+	// Full links every package into the plugin. By default a build with
+	// a Host binds the standard library packages the host links
+	// identically to the host's copies (the linker's -hostimport): the
+	// plugin carries only what the host lacks, and loads only into that
+	// host or another build defining every symbol it leaves to it.
+	Full bool
 }
 
 // ErrUnsafe is returned when gohot check refuses the new version.
@@ -151,6 +160,13 @@ func (b *builder) settings(ctx context.Context) error {
 		// comparison after the build.
 		if b.hostPkgs, err = readHostPackages(b.opts.Host); err != nil {
 			return err
+		}
+		// The linker binds to a host on linux/amd64 (patches/0012);
+		// elsewhere every plugin is built whole.
+		if !b.opts.Full && hostImportSupported(b.toolchain) && hs.Recorded["GOOS"] == "linux" && hs.Recorded["GOARCH"] == "amd64" {
+			if b.flags, err = withHostImport(b.flags, b.opts.Host); err != nil {
+				return err
+			}
 		}
 	}
 	b.env = append(b.env, "CGO_ENABLED=1", "GOTOOLCHAIN=local")
@@ -292,6 +308,15 @@ func (b *builder) record() (*manifest.Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	f, err := elf.Open(b.so)
+	if err != nil {
+		return nil, fmt.Errorf("read the built plugin: %w", err)
+	}
+	bound, err := hostbind.Packages(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read the built plugin: %w", err)
+	}
 	m := &manifest.Manifest{
 		Format:       manifest.Format,
 		ID:           b.id,
@@ -302,6 +327,7 @@ func (b *builder) record() (*manifest.Manifest, error) {
 		Toolchain:    b.toolchain,
 		Settings:     b.recorded,
 		Host:         b.opts.Host,
+		HostBound:    bound,
 		Packages:     pkgs,
 		Check:        manifest.Check{Status: b.status, Base: b.opts.Base, Findings: b.result.Findings},
 		Built:        time.Now().UTC().Truncate(time.Second),
@@ -358,6 +384,60 @@ func describeSource(ctx context.Context, p *gotool.Package) (manifest.Source, er
 	}
 	src.Modified = len(bytes.TrimSpace(status)) > 0
 	return src, nil
+}
+
+// hostImportFrom is the first gohot release whose linker binds a plugin
+// to its host (-hostimport, patches/0012).
+const hostImportFrom = 11
+
+// hostImportSupported reports whether toolchain (go env GOVERSION) is a
+// gohot release whose linker has -hostimport.
+func hostImportSupported(toolchain string) bool {
+	_, n, ok := strings.Cut(toolchain, "-gohot.")
+	if !ok {
+		return false
+	}
+	if i := strings.IndexFunc(n, func(r rune) bool { return r < '0' || r > '9' }); i >= 0 {
+		n = n[:i]
+	}
+	v, err := strconv.Atoi(n)
+	return err == nil && v >= hostImportFrom
+}
+
+// withHostImport adds -hostimport=host to the linker flags in flags. The
+// go command keeps only the last -ldflags, so the host's own (mirrored)
+// -ldflags are extended, not followed by a second one.
+func withHostImport(flags []string, host string) ([]string, error) {
+	abs, err := filepath.Abs(host)
+	if err != nil {
+		return nil, fmt.Errorf("host %s: %w", host, err)
+	}
+	arg := "-hostimport=" + abs
+	// The go command splits -ldflags like a shell without escapes: a
+	// path with spaces is quoted with the quote it does not contain.
+	if strings.ContainsAny(abs, " \t\n'\"") {
+		switch {
+		case !strings.Contains(abs, "'"):
+			arg = "'" + arg + "'"
+		case !strings.Contains(abs, `"`):
+			arg = `"` + arg + `"`
+		default:
+			return nil, fmt.Errorf("host %s: a path holding both quote characters cannot be passed to the linker; move the host, or build with --full", host)
+		}
+	}
+	out := make([]string, 0, len(flags)+1)
+	found := false
+	for _, f := range flags {
+		if v, ok := strings.CutPrefix(f, "-ldflags="); ok {
+			f = "-ldflags=" + strings.TrimSpace(v+" "+arg)
+			found = true
+		}
+		out = append(out, f)
+	}
+	if !found {
+		out = append(out, "-ldflags="+arg)
+	}
+	return out, nil
 }
 
 func tagsOnly(flags []string) []string {

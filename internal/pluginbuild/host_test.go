@@ -2,6 +2,7 @@ package pluginbuild
 
 import (
 	"os"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"testing"
@@ -99,4 +100,40 @@ func TestUserPackages(t *testing.T) {
 		{Path: "runtime", Std: true}, {Path: "main"}, {Path: "example.com/b"}, {Path: "example.com/a"},
 	})
 	assert.Equal(t, []string{"example.com/a", "example.com/b"}, got)
+}
+
+func TestHostImportSupported(t *testing.T) {
+	for v, want := range map[string]bool{
+		"go1.26.8-gohot.11":          true,
+		"go1.27.4-gohot.12":          true,
+		"go1.26.8-gohot.10":          false,
+		"go1.26.8-gohot.9":           false,
+		"go1.26.8":                   false,
+		"go1.26.8-gohot.11 X:jsonv2": true,
+	} {
+		if got := hostImportSupported(v); got != want {
+			t.Errorf("hostImportSupported(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
+
+func TestWithHostImport(t *testing.T) {
+	for _, tc := range []struct {
+		flags []string
+		host  string
+		want  []string
+	}{
+		{nil, "/srv/host", []string{"-ldflags=-hostimport=/srv/host"}},
+		{[]string{"-trimpath", "-ldflags=-s -w"}, "/srv/host", []string{"-trimpath", "-ldflags=-s -w -hostimport=/srv/host"}},
+		{[]string{"-ldflags="}, "/srv/my host", []string{"-ldflags='-hostimport=/srv/my host'"}},
+		{nil, "/srv/it's", []string{`-ldflags="-hostimport=/srv/it's"`}},
+	} {
+		got, err := withHostImport(tc.flags, tc.host)
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("withHostImport(%q, %q) = %q, %v; want %q", tc.flags, tc.host, got, err, tc.want)
+		}
+	}
+	if _, err := withHostImport(nil, `/srv/a'b"c`); err == nil {
+		t.Error(`withHostImport of a path with both quotes: no error`)
+	}
 }
