@@ -388,7 +388,7 @@ func describeSource(ctx context.Context, p *gotool.Package) (manifest.Source, er
 
 // hostImportFrom is the first gohot release whose linker binds a plugin
 // to its host (-hostimport, patches/0012).
-const hostImportFrom = 11
+const hostImportFrom = 12
 
 // hostImportSupported reports whether toolchain (go env GOVERSION) is a
 // gohot release whose linker has -hostimport.

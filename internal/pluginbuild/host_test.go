@@ -104,12 +104,12 @@ func TestUserPackages(t *testing.T) {
 
 func TestHostImportSupported(t *testing.T) {
 	for v, want := range map[string]bool{
-		"go1.26.8-gohot.11":          true,
-		"go1.27.4-gohot.12":          true,
-		"go1.26.8-gohot.10":          false,
+		"go1.26.8-gohot.12":          true,
+		"go1.27.4-gohot.13":          true,
+		"go1.26.8-gohot.12 X:jsonv2": true,
+		"go1.26.8-gohot.11":          false,
 		"go1.26.8-gohot.9":           false,
 		"go1.26.8":                   false,
-		"go1.26.8-gohot.11 X:jsonv2": true,
 	} {
 		if got := hostImportSupported(v); got != want {
 			t.Errorf("hostImportSupported(%q) = %v, want %v", v, got, want)
