@@ -31,6 +31,9 @@ type Response struct {
 	Generation int     `json:"generation"` // current after the request
 	Path       string  `json:"path,omitempty"`
 	ID         string  `json:"id,omitempty"`
+	// Program is the host's executable: what gohot watch builds versions
+	// against when it is given no --host.
+	Program string `json:"program,omitempty"`
 }
 
 // Listen opens the control socket at path, readable and writable by this
@@ -145,6 +148,7 @@ func (h *Host) handle(c net.Conn) {
 	if g := h.Current(); g != nil {
 		resp.Generation, resp.Path, resp.ID = g.Seq, g.Path, g.ID
 	}
+	resp.Program = h.self
 	data, _ := json.Marshal(resp)
 	c.Write(append(data, '\n'))
 }

@@ -6,7 +6,9 @@
 // every version (by default the plugin imports net/http and encoding/json,
 // like a typical service; -plugin minimal imports nothing but the changed
 // package), builds them, then loads all of them in order in a fresh
-// process, -runs times, and prints medians across runs. With -redirect it
+// process, -runs times, and prints medians across runs. Each version is
+// bound to this program's standard library (-ldflags=-hostimport, as gohot
+// build --host builds it); -full builds every version whole. With -redirect it
 // runs every host twice, with GOHOT_REDIRECT off and on, and adds what
 // redirect mode costs: plugin.Open with the redirect pass against without,
 // and a call from the first version's code, which goes through its

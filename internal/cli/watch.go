@@ -22,7 +22,7 @@ import (
 func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("watch", "watch [--socket PATH] [--host BIN] [--out DIR] [DIR]", stderr)
 	socket := fs.String("socket", envOr("GOHOT_SOCKET", defaultSocket), "the host's control `socket`")
-	host := fs.String("host", "", "host `binary` whose build settings plugins must share")
+	host := fs.String("host", "", "host `binary` whose build settings plugins share and whose standard library they bind to (default: the program serving --socket)")
 	outDir := fs.String("out", "gohot-versions", "`directory` for the plugin versions built")
 	debounce := fs.Duration("debounce", 50*time.Millisecond, "wait this long after the last change before building (editors write a save within a few milliseconds)")
 	count := fs.Int("count", 0, "exit after this many build attempts (0: run until interrupted)")
@@ -111,6 +111,11 @@ func buildAndReload(ctx context.Context, stdout, stderr io.Writer, dir, name, ou
 		if m, err := manifest.ForPlugin(status.Path); err == nil {
 			base, running = status.Path, m.Source.Hash
 		}
+	}
+	if host == "" {
+		// The running program: its build settings, and the standard
+		// library a version binds to.
+		host = status.Program
 	}
 	out := filepath.Join(outDir, fmt.Sprintf("%s-%d.so", name, time.Now().UnixNano()))
 	start := time.Now()
