@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +23,7 @@ import (
 // dictionary of the same name was bound to the first loaded copy: wrong
 // answers or a crash.
 //
+// Odd versions are bound to the host (pluginBuild), even ones whole.
 // GOHOT_EDITS_SEED and GOHOT_EDITS_VERSIONS pick another sequence.
 func TestRandomEdits(t *testing.T) {
 	if testing.Short() {
@@ -54,7 +56,7 @@ func TestRandomEdits(t *testing.T) {
 		main := fmt.Sprintf("package main\n\nimport \"example.com/app/logic\"\n\n// version %d\nfunc Check() string { return logic.Check() }\n\nfunc main() {}\n", v)
 		write(t, filepath.Join(dir, "plugin", "main.go"), main)
 		so := fmt.Sprintf("v%d.so", v)
-		gocmd("build", "-buildmode=plugin", "-o", so, "./plugin/main.go")
+		gocmd(pluginBuild(dir, so, v)...)
 		name := fmt.Sprintf("v%d", v)
 		args = append(args, "open", name, so, "call", name, "Check")
 		want = append(want, "open "+name+": ok", name+".Check: "+pkg.answer())
@@ -106,6 +108,22 @@ func module(t *testing.T, tc toolchain, path string) (dir string, gocmd func(arg
 			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
+}
+
+// pluginBuild returns the go command that builds version v of a plugin
+// into so, for a host.exe in dir: every other version bound to the host
+// (-hostimport, as gohot build --host builds it), the others whole, so
+// that both kinds load side by side. Binding is linux/amd64 only.
+func pluginBuild(dir, so string, v int) []string {
+	args := []string{"build", "-buildmode=plugin", "-o", so}
+	arch := targetArch()
+	if arch == "" {
+		arch = runtime.GOARCH
+	}
+	if v%2 == 1 && arch == "amd64" {
+		args = append(args, "-ldflags=-hostimport="+filepath.Join(dir, "host.exe"))
+	}
+	return append(args, "./plugin/main.go")
 }
 
 func envInt(t *testing.T, name string, def int) int {

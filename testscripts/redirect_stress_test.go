@@ -15,6 +15,7 @@ import (
 // finalizers), with the collector running hard (GOGC=20, a forced
 // collection after each load). After each load the host's interface value
 // and func value must answer the new version; the process must not crash.
+// Odd versions are bound to the host's standard library, even ones whole.
 // GOHOT_REDIRECT_VERSIONS picks another number of versions.
 func TestRedirectStress(t *testing.T) {
 	if testing.Short() {
@@ -32,7 +33,7 @@ func TestRedirectStress(t *testing.T) {
 		// A main file of its own per version: a plugin path of its own.
 		write(t, filepath.Join(dir, "plugin", "main.go"), redirectStressMain+fmt.Sprintf("\n// version %d\n", v))
 		so := fmt.Sprintf("v%d.so", v)
-		gocmd("build", "-buildmode=plugin", "-o", so, "./plugin/main.go")
+		gocmd(pluginBuild(dir, so, v)...)
 		sos = append(sos, so)
 	}
 	cmd := exec.Command(filepath.Join(dir, "host.exe"), sos...)
