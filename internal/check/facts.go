@@ -11,6 +11,7 @@ package check
 import (
 	"github.com/gohot-dev/gohot/compat"
 
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"go/printer"
 	"go/token"
 	"go/types"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -36,22 +38,36 @@ type Options struct {
 // Load computes the facts of the main package in dir and of every
 // non-standard package it imports.
 func Load(dir string, opts Options) (*compat.Facts, error) {
+	// Only the packages gohot compares need syntax and types from
+	// source: the main package and every non-standard package it
+	// imports. The standard library's types come from export data (the
+	// build cache): type-checking net/http and everything under it from
+	// source took most of a check's time.
+	patterns, err := userPackages(dir, opts)
+	if err != nil {
+		return nil, err
+	}
 	cfg := &packages.Config{
 		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes |
-			packages.NeedTypesInfo | packages.NeedImports | packages.NeedDeps | packages.NeedModule |
-			packages.NeedTypesSizes,
+			packages.NeedTypesInfo | packages.NeedImports | packages.NeedModule | packages.NeedTypesSizes,
 		Dir:        dir,
 		BuildFlags: opts.BuildFlags,
 		Env:        opts.Env,
 	}
-	pkgs, err := packages.Load(cfg, ".")
+	pkgs, err := packages.Load(cfg, patterns...)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", dir, err)
 	}
-	if len(pkgs) != 1 {
-		return nil, fmt.Errorf("load %s: want one package, got %d", dir, len(pkgs))
+	// go list -deps lists the main package last.
+	var main *packages.Package
+	for _, p := range pkgs {
+		if p.PkgPath == patterns[len(patterns)-1] {
+			main = p
+		}
 	}
-	main := pkgs[0]
+	if main == nil {
+		return nil, fmt.Errorf("load %s: package %s not loaded", dir, patterns[len(patterns)-1])
+	}
 	var errs []string
 	packages.Visit(pkgs, nil, func(p *packages.Package) {
 		for _, e := range p.Errors {
@@ -102,6 +118,28 @@ func Load(dir string, opts Options) (*compat.Facts, error) {
 		}
 	}
 	return f, nil
+}
+
+// userPackages returns the import paths of the package in dir and of
+// every non-standard package it depends on, dependencies first.
+func userPackages(dir string, opts Options) ([]string, error) {
+	args := append([]string{"list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}"}, opts.BuildFlags...)
+	cmd := exec.Command("go", append(args, ".")...)
+	cmd.Dir = dir
+	if opts.Env != nil {
+		cmd.Env = opts.Env
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("load %s: go list: %v: %s", dir, err, strings.TrimSpace(stderr.String()))
+	}
+	pkgs := strings.Fields(string(out))
+	if len(pkgs) == 0 {
+		return nil, fmt.Errorf("load %s: go list found no package", dir)
+	}
+	return pkgs, nil
 }
 
 func moduleRoot(p *packages.Package, dir string) string {
