@@ -103,7 +103,7 @@ func main() {
 		if err != nil {
 			log.Fatalf("gohot-bench -watch: run it from the gohot repository's root (%v)", err)
 		}
-		if err := editLoop(context.Background(), repo, filepath.Join(repo, "examples", "arena"), *watchEdits); err != nil {
+		if err := editLoop(context.Background(), repo, filepath.Join(repo, "examples", "arena"), *watchEdits, *full); err != nil {
 			log.Fatal("gohot-bench -watch: ", err)
 		}
 		return

@@ -21,7 +21,7 @@ import (
 // new rules.go (as an editor does: a temporary file renamed over it) and
 // polls the server until an answer carries the new rules' name. It reports
 // save-to-served and the build time gohot watch prints, median and range.
-func editLoop(ctx context.Context, repo, arena string, edits int) error {
+func editLoop(ctx context.Context, repo, arena string, edits int, full bool) error {
 	toolchain, err := gotool.Toolchain(ctx)
 	if err != nil {
 		return err
@@ -68,7 +68,11 @@ func editLoop(ctx context.Context, repo, arena string, edits int) error {
 	running = append(running, server)
 
 	ready := filepath.Join(work, "watching")
-	watch := exec.CommandContext(ctx, gohot, "watch", "--socket", "arena.sock", "--host", "server.exe", "--ready", ready, "./game")
+	args := []string{"watch", "--socket", "arena.sock", "--host", "server.exe", "--ready", ready}
+	if full {
+		args = append(args, "--full")
+	}
+	watch := exec.CommandContext(ctx, gohot, append(args, "./game")...)
 	watch.Dir = app
 	builds := make(chan time.Duration, edits)
 	if err := startWatch(watch, builds); err != nil {
@@ -101,7 +105,11 @@ func editLoop(ctx context.Context, repo, arena string, edits int) error {
 		}
 		fmt.Fprintf(os.Stderr, "edit %d/%d: served after %s (gohot build %s)\n", i, edits, d.Round(time.Millisecond), built[len(built)-1])
 	}
-	fmt.Printf("%s, examples/arena, %d one-line edits of rules/rules.go under gohot watch\n\n", toolchain, edits)
+	kind := "versions bound to the server's standard library"
+	if full {
+		kind = "whole versions (--full)"
+	}
+	fmt.Printf("%s, examples/arena, %d one-line edits of rules/rules.go under gohot watch, %s\n\n", toolchain, edits, kind)
 	fmt.Println("| figure | median | min | max |")
 	fmt.Println("|---|---|---|---|")
 	for _, f := range []struct {

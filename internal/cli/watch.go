@@ -20,8 +20,9 @@ import (
 )
 
 func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("watch", "watch [--socket PATH] [--host BIN] [--out DIR] [DIR]", stderr)
+	fs := newFlagSet("watch", "watch [--socket PATH] [--host BIN] [--full] [--out DIR] [DIR]", stderr)
 	socket := fs.String("socket", envOr("GOHOT_SOCKET", defaultSocket), "the host's control `socket`")
+	full := fs.Bool("full", false, "build every version whole instead of bound to the host's standard library")
 	host := fs.String("host", "", "host `binary` whose build settings plugins share and whose standard library they bind to (default: the program serving --socket)")
 	outDir := fs.String("out", "gohot-versions", "`directory` for the plugin versions built")
 	debounce := fs.Duration("debounce", 50*time.Millisecond, "wait this long after the last change before building (editors write a save within a few milliseconds)")
@@ -90,7 +91,7 @@ func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			attempts++
 			fmt.Fprintf(stdout, "change: %s\n", describeChanges(root, changed))
 			changed = nil
-			buildAndReload(ctx, stdout, stderr, dir, name, outAbs, *host, *socket)
+			buildAndReload(ctx, stdout, stderr, dir, name, outAbs, *host, *socket, *full)
 			if *count > 0 && attempts >= *count {
 				return nil
 			}
@@ -100,7 +101,7 @@ func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // buildAndReload runs one step of the loop. Its failures are printed, not
 // returned: a bad edit must not stop the watch, and never reaches the host.
-func buildAndReload(ctx context.Context, stdout, stderr io.Writer, dir, name, outDir, host, socket string) {
+func buildAndReload(ctx context.Context, stdout, stderr io.Writer, dir, name, outDir, host, socket string, full bool) {
 	base, running := "", ""
 	status, err := reload.Call(ctx, socket, reload.Request{Op: "status"})
 	if err != nil {
@@ -120,7 +121,7 @@ func buildAndReload(ctx context.Context, stdout, stderr io.Writer, dir, name, ou
 	out := filepath.Join(outDir, fmt.Sprintf("%s-%d.so", name, time.Now().UnixNano()))
 	start := time.Now()
 	m, res, err := pluginbuild.Build(ctx, pluginbuild.Options{
-		Dir: dir, Out: out, Host: host, Base: base, EditLoop: true, SkipSource: running, Stderr: stderr,
+		Dir: dir, Out: out, Host: host, Full: full, Base: base, EditLoop: true, SkipSource: running, Stderr: stderr,
 	})
 	if errors.Is(err, pluginbuild.ErrSameSource) {
 		// A save that changed nothing (or an edit undone): a new
