@@ -283,9 +283,11 @@ func params(t *testing.T, tc, gohot, stock toolchain, m mode) testscript.Params 
 				return tc.gohot(), nil
 			case "redirect":
 				return m == redirectMode, nil
-			case "redirectable":
-				// Redirect mode is implemented on linux/amd64 only; the
-				// runtime refuses it elsewhere.
+			case "redirectable", "bindable":
+				// Redirect mode (patch 0011) and binding a version to
+				// its host (patch 0012) are linux/amd64 only; the
+				// runtime refuses the one and gohot build builds whole
+				// versions elsewhere.
 				arch := targetArch()
 				if arch == "" {
 					arch = runtime.GOARCH

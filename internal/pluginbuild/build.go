@@ -425,17 +425,27 @@ func withHostImport(flags []string, host string) ([]string, error) {
 			return nil, fmt.Errorf("host %s: a path holding both quote characters cannot be passed to the linker; move the host, or build with --full", host)
 		}
 	}
+	// A value that starts with a quote is read as a package pattern, which
+	// may not: such a value is given the pattern all (the flags reach
+	// the link of the main package, as without one).
+	ldflags := func(v string) string {
+		v = strings.TrimSpace(v)
+		if strings.HasPrefix(v, "'") || strings.HasPrefix(v, `"`) {
+			v = "all=" + v
+		}
+		return "-ldflags=" + v
+	}
 	out := make([]string, 0, len(flags)+1)
 	found := false
 	for _, f := range flags {
 		if v, ok := strings.CutPrefix(f, "-ldflags="); ok {
-			f = "-ldflags=" + strings.TrimSpace(v+" "+arg)
+			f = ldflags(v + " " + arg)
 			found = true
 		}
 		out = append(out, f)
 	}
 	if !found {
-		out = append(out, "-ldflags="+arg)
+		out = append(out, ldflags(arg))
 	}
 	return out, nil
 }
