@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/gohot-dev/gohot/pkghash"
 )
 
 // listSymbol is the symbol in which the linker records the packages it
@@ -25,13 +27,12 @@ func Packages(f *elf.File) ([]string, error) {
 		return nil, nil // no dynamic symbols: not bound to anything
 	}
 	for _, s := range syms {
-		if s.Name != listSymbol || s.Section == elf.SHN_UNDEF || int(s.Section) >= len(f.Sections) {
+		if s.Name != listSymbol || s.Section == elf.SHN_UNDEF {
 			continue
 		}
-		sect := f.Sections[s.Section]
-		data := make([]byte, s.Size)
-		if _, err := sect.ReadAt(data, int64(s.Value-sect.Addr)); err != nil {
-			return nil, fmt.Errorf("read %s: %w", listSymbol, err)
+		data, err := pkghash.SymbolData(f, s)
+		if err != nil {
+			return nil, err
 		}
 		var pkgs []string
 		for _, p := range strings.Split(string(data), "\n") {

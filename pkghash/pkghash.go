@@ -64,7 +64,7 @@ func FromELF(f *elf.File) ([]Package, error) {
 		if !ok || seen[path] || s.Size == 0 {
 			continue
 		}
-		data, err := symbolData(f, s)
+		data, err := SymbolData(f, s)
 		if err != nil {
 			return nil, fmt.Errorf("package %s: %w", path, err)
 		}
@@ -84,7 +84,8 @@ func FromELF(f *elf.File) ([]Package, error) {
 	return pkgs, nil
 }
 
-func symbolData(f *elf.File, s elf.Symbol) ([]byte, error) {
+// SymbolData returns the bytes of the data symbol s of f.
+func SymbolData(f *elf.File, s elf.Symbol) ([]byte, error) {
 	for _, sec := range f.Sections {
 		if sec.Type == elf.SHT_NOBITS || s.Value < sec.Addr || s.Value+s.Size > sec.Addr+sec.Size {
 			continue
