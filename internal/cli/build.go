@@ -14,6 +14,7 @@ import (
 	"github.com/gohot-dev/gohot/compat"
 	"github.com/gohot-dev/gohot/internal/check"
 	"github.com/gohot-dev/gohot/internal/pluginbuild"
+	"github.com/gohot-dev/gohot/manifest"
 )
 
 func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
@@ -91,10 +92,16 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		printFindings(stdout, res)
 	}
 	fmt.Fprintf(stdout, "built %s (id %s, check %s)\n", m.Plugin, m.ID, m.Check.Status)
-	if len(m.HostBound) > 0 {
-		fmt.Fprintf(stdout, "bound to %s: %d standard packages come from the host, so the plugin loads only there (--full links them in)\n", m.Host, len(m.HostBound))
-	}
+	printBound(stdout, "", m)
 	return nil
+}
+
+// printBound says, for a version bound to its host, how much of it the
+// host provides; prefix is the line's label in gohot watch.
+func printBound(w io.Writer, prefix string, m *manifest.Manifest) {
+	if len(m.HostBound) > 0 {
+		fmt.Fprintf(w, "%sbound to %s: %d standard packages come from the host, so the plugin loads only there (--full links them in)\n", prefix, m.Host, len(m.HostBound))
+	}
 }
 
 func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {

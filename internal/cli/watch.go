@@ -139,6 +139,7 @@ func buildAndReload(ctx context.Context, stdout, stderr io.Writer, dir, name, ou
 		return
 	}
 	fmt.Fprintf(stdout, "build: %s (id %s) in %s\n", filepath.Base(out), m.ID, time.Since(start).Round(time.Millisecond))
+	printBound(stdout, "build: ", m)
 	fmt.Fprintf(stdout, "check: %s (%d stale, %d updates)\n", m.Check.Status, res.Count(compat.Stale), res.Count(compat.Update))
 	resp, err := reload.Call(ctx, socket, reload.Request{Op: "reload", Path: out})
 	switch {
