@@ -9,9 +9,7 @@
 package check
 
 import (
-	"github.com/gohot-dev/gohot/compat"
-
-	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -19,13 +17,15 @@ import (
 	"go/printer"
 	"go/token"
 	"go/types"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
+
+	"github.com/gohot-dev/gohot/compat"
+	"github.com/gohot-dev/gohot/internal/gotool"
 )
 
 // Options control how facts are loaded.
@@ -43,9 +43,9 @@ func Load(dir string, opts Options) (*compat.Facts, error) {
 	// imports. The standard library's types come from export data (the
 	// build cache): type-checking net/http and everything under it from
 	// source took most of a check's time.
-	patterns, err := userPackages(dir, opts)
+	patterns, err := gotool.UserDeps(context.Background(), dir, opts.BuildFlags, opts.Env)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("load %s: %w", dir, err)
 	}
 	cfg := &packages.Config{
 		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes |
@@ -118,28 +118,6 @@ func Load(dir string, opts Options) (*compat.Facts, error) {
 		}
 	}
 	return f, nil
-}
-
-// userPackages returns the import paths of the package in dir and of
-// every non-standard package it depends on, dependencies first.
-func userPackages(dir string, opts Options) ([]string, error) {
-	args := append([]string{"list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}"}, opts.BuildFlags...)
-	cmd := exec.Command("go", append(args, ".")...)
-	cmd.Dir = dir
-	if opts.Env != nil {
-		cmd.Env = opts.Env
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("load %s: go list: %v: %s", dir, err, strings.TrimSpace(stderr.String()))
-	}
-	pkgs := strings.Fields(string(out))
-	if len(pkgs) == 0 {
-		return nil, fmt.Errorf("load %s: go list found no package", dir)
-	}
-	return pkgs, nil
 }
 
 func moduleRoot(p *packages.Package, dir string) string {

@@ -71,6 +71,28 @@ func ListMain(ctx context.Context, dir string) (*Package, error) {
 	return &p, nil
 }
 
+// UserDeps returns the import paths of the package in dir and of every
+// non-standard package it depends on, dependencies first (the package in
+// dir last). flags are go build flags (-tags); env, if not nil, is the go
+// command's environment.
+func UserDeps(ctx context.Context, dir string, flags, env []string) ([]string, error) {
+	args := append([]string{"list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}"}, flags...)
+	cmd := exec.CommandContext(ctx, "go", append(args, ".")...)
+	cmd.Dir = dir
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list %s: %v: %s", dir, err, strings.TrimSpace(stderr.String()))
+	}
+	pkgs := strings.Fields(string(out))
+	if len(pkgs) == 0 {
+		return nil, fmt.Errorf("go list %s: no package", dir)
+	}
+	return pkgs, nil
+}
+
 // Toolchain returns the go command's version and checks it is gohot's.
 func Toolchain(ctx context.Context) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", "env", "GOVERSION")
