@@ -291,9 +291,20 @@ func (b *builder) stamp(tmp string) (string, error) {
 // writes the manifest and installs both: the .so first, then its manifest,
 // so a host that waits for the manifest finds a complete plugin.
 func (b *builder) record() (*manifest.Manifest, error) {
-	pkgs, err := pkghash.Read(b.so)
+	// One read of the built plugin: its package hashes and the packages
+	// it leaves to the host.
+	f, err := elf.Open(b.so)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read the built plugin: %w", err)
+	}
+	pkgs, err := pkghash.FromELF(f)
+	var bound []string
+	if err == nil {
+		bound, err = hostbind.Packages(f)
+	}
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read the built plugin %s: %w", b.so, err)
 	}
 	if b.opts.Host != "" {
 		if err := stdMismatch(b.hostPkgs, pkgs); err != nil {
@@ -307,15 +318,6 @@ func (b *builder) record() (*manifest.Manifest, error) {
 	factsJSON, err := json.Marshal(b.facts)
 	if err != nil {
 		return nil, err
-	}
-	f, err := elf.Open(b.so)
-	if err != nil {
-		return nil, fmt.Errorf("read the built plugin: %w", err)
-	}
-	bound, err := hostbind.Packages(f)
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("read the built plugin: %w", err)
 	}
 	m := &manifest.Manifest{
 		Format:       manifest.Format,
