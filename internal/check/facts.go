@@ -9,7 +9,6 @@
 package check
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -18,14 +17,12 @@ import (
 	"go/token"
 	"go/types"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
 
 	"github.com/gohot-dev/gohot/compat"
-	"github.com/gohot-dev/gohot/internal/gotool"
 )
 
 // Options control how facts are loaded.
@@ -35,65 +32,18 @@ type Options struct {
 	GOARCH     string   // for sizes and offsets (default: GOARCH in Env, else this program's)
 }
 
-// Load computes the facts of the main package in dir and of every
-// non-standard package it imports.
-func Load(dir string, opts Options) (*compat.Facts, error) {
-	// Only the packages gohot compares need syntax and types from
-	// source: the main package and every non-standard package it
-	// imports. The standard library's types come from export data (the
-	// build cache): type-checking net/http and everything under it from
-	// source took most of a check's time.
-	patterns, err := gotool.UserDeps(context.Background(), dir, opts.BuildFlags, opts.Env)
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", dir, err)
-	}
-	cfg := &packages.Config{
-		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes |
-			packages.NeedTypesInfo | packages.NeedImports | packages.NeedModule | packages.NeedTypesSizes,
-		Dir:        dir,
-		BuildFlags: opts.BuildFlags,
-		Env:        opts.Env,
-	}
-	pkgs, err := packages.Load(cfg, patterns...)
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", dir, err)
-	}
-	// go list -deps lists the main package last.
-	var main *packages.Package
-	for _, p := range pkgs {
-		if p.PkgPath == patterns[len(patterns)-1] {
-			main = p
-		}
-	}
-	if main == nil {
-		return nil, fmt.Errorf("load %s: package %s not loaded", dir, patterns[len(patterns)-1])
-	}
-	var errs []string
-	packages.Visit(pkgs, nil, func(p *packages.Package) {
-		for _, e := range p.Errors {
-			errs = append(errs, e.Error())
-		}
-	})
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("load %s: %s", dir, strings.Join(errs, "; "))
-	}
+// facts computes the facts of the type-checked packages (the main
+// package last).
+func (l *Loader) facts(pkgs []*packages.Package) (*compat.Facts, error) {
+	main := pkgs[len(pkgs)-1]
 	if main.Name != "main" {
-		return nil, fmt.Errorf("load %s: package %s is not a main package (a plugin needs package main)", dir, main.PkgPath)
+		return nil, fmt.Errorf("load %s: package %s is not a main package (a plugin needs package main)", l.dir, main.PkgPath)
 	}
-	goarch := opts.GOARCH
-	for _, kv := range opts.Env {
-		if v, ok := strings.CutPrefix(kv, "GOARCH="); ok && goarch == "" && v != "" {
-			goarch = v
-		}
-	}
-	if goarch == "" {
-		goarch = runtime.GOARCH
-	}
-	sizes := types.SizesFor("gc", goarch)
+	sizes := l.sizes()
 	if sizes == nil {
-		return nil, fmt.Errorf("load %s: no type sizes for GOARCH=%s", dir, goarch)
+		return nil, fmt.Errorf("load %s: no type sizes for the target GOARCH", l.dir)
 	}
-	root := moduleRoot(main, dir)
+	root := moduleRoot(main, l.dir)
 	f := &compat.Facts{Main: main.PkgPath, Packages: map[string]*compat.PkgFacts{}}
 	for _, name := range main.Types.Scope().Names() {
 		if fn, ok := main.Types.Scope().Lookup(name).(*types.Func); ok && fn.Exported() {
@@ -101,17 +51,14 @@ func Load(dir string, opts Options) (*compat.Facts, error) {
 		}
 	}
 	valueUses := map[string]bool{}
-	packages.Visit(pkgs, nil, func(p *packages.Package) {
-		if p.Module == nil || p.Types == nil {
-			return // standard library: no module
-		}
+	for _, p := range pkgs {
 		// The main package is new in every version, but its calls are the
 		// entry points' edges, so it is kept too.
 		f.Packages[p.PkgPath] = pkgFacts(p, sizes, root)
 		for fn := range funcValueUses(p) {
 			valueUses[qualifiedKey(fn)] = true
 		}
-	})
+	}
 	for path, pf := range f.Packages {
 		for key, ff := range pf.Funcs {
 			ff.UsedAsValue = valueUses[path+"."+key]

@@ -66,6 +66,9 @@ func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
+	// One session for the whole watch: what an edit cannot change is
+	// read once, not at every build.
+	session := new(pluginbuild.Session)
 	attempts := 0
 	var timer <-chan time.Time
 	var changed []string
@@ -91,7 +94,7 @@ func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			attempts++
 			fmt.Fprintf(stdout, "change: %s\n", describeChanges(root, changed))
 			changed = nil
-			buildAndReload(ctx, stdout, stderr, dir, name, outAbs, *host, *socket, *full)
+			buildAndReload(ctx, session, stdout, stderr, dir, name, outAbs, *host, *socket, *full)
 			if *count > 0 && attempts >= *count {
 				return nil
 			}
@@ -101,7 +104,7 @@ func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // buildAndReload runs one step of the loop. Its failures are printed, not
 // returned: a bad edit must not stop the watch, and never reaches the host.
-func buildAndReload(ctx context.Context, stdout, stderr io.Writer, dir, name, outDir, host, socket string, full bool) {
+func buildAndReload(ctx context.Context, session *pluginbuild.Session, stdout, stderr io.Writer, dir, name, outDir, host, socket string, full bool) {
 	base, running := "", ""
 	status, err := reload.Call(ctx, socket, reload.Request{Op: "status"})
 	if err != nil {
@@ -120,7 +123,7 @@ func buildAndReload(ctx context.Context, stdout, stderr io.Writer, dir, name, ou
 	}
 	out := filepath.Join(outDir, fmt.Sprintf("%s-%d.so", name, time.Now().UnixNano()))
 	start := time.Now()
-	m, res, err := pluginbuild.Build(ctx, pluginbuild.Options{
+	m, res, err := session.Build(ctx, pluginbuild.Options{
 		Dir: dir, Out: out, Host: host, Full: full, Base: base, EditLoop: true, SkipSource: running, Stderr: stderr,
 	})
 	if errors.Is(err, pluginbuild.ErrSameSource) {

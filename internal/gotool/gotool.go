@@ -71,26 +71,48 @@ func ListMain(ctx context.Context, dir string) (*Package, error) {
 	return &p, nil
 }
 
-// UserDeps returns the import paths of the package in dir and of every
-// non-standard package it depends on, dependencies first (the package in
-// dir last). flags are go build flags (-tags); env, if not nil, is the go
-// command's environment.
-func UserDeps(ctx context.Context, dir string, flags, env []string) ([]string, error) {
-	args := append([]string{"list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}"}, flags...)
-	cmd := exec.CommandContext(ctx, "go", append(args, ".")...)
+// List runs go list in dir with the given go build flags (-tags) and
+// arguments; env, if not nil, is the go command's environment. It returns
+// what go list printed, or an error carrying what it said.
+func List(ctx context.Context, dir string, flags, env []string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "go", append(append([]string{"list"}, flags...), args...)...)
 	cmd.Dir = dir
 	cmd.Env = env
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("go list %s: %v: %s", dir, err, strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("go list in %s: %v: %s", dir, err, strings.TrimSpace(stderr.String()))
 	}
-	pkgs := strings.Fields(string(out))
-	if len(pkgs) == 0 {
-		return nil, fmt.Errorf("go list %s: no package", dir)
+	return out, nil
+}
+
+// Stamp describes what go list's answer about a package depends on at
+// path: a directory's Go file names, or a file's (go.mod's, a program's)
+// size and modification time. Equal stamps at two times mean a listing
+// made at the first still holds at the second.
+func Stamp(path string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "absent"
 	}
-	return pkgs, nil
+	if !fi.IsDir() {
+		return fmt.Sprintf("%d %d", fi.Size(), fi.ModTime().UnixNano())
+	}
+	// A directory's modification time changes with an editor's
+	// write-and-rename of any file in it; only the Go files it holds
+	// decide what go list says of its package.
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return "unreadable"
+	}
+	var names []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".go") {
+			names = append(names, e.Name())
+		}
+	}
+	return strings.Join(names, "\n")
 }
 
 // Toolchain returns the go command's version and checks it is gohot's.

@@ -70,10 +70,40 @@ var ErrSameSource = errors.New("the source is identical to the running version's
 // settings, source, then check and compile side by side, record; nothing
 // is written at the output path until the last.
 func Build(ctx context.Context, opts Options) (*manifest.Manifest, *compat.Result, error) {
+	return new(Session).Build(ctx, opts)
+}
+
+// A Session builds versions of a plugin one after another (gohot watch)
+// and keeps, from one build to the next, what an edit of the plugin's
+// source cannot change: the toolchain's version; the main package's
+// listing, until its directory gains or loses a Go file or go.mod changes;
+// the host's settings and package hashes, until the host's file changes;
+// and the check's Loader, which keeps the package graph and the standard
+// library's types. A Session is not safe for concurrent use.
+type Session struct {
+	toolchain string
+	main      *gotool.Package
+	mainDir   string
+	mainStamp string
+	host      *hostState
+	loader    *check.Loader
+	loaderKey string
+}
+
+// hostState is what a Session read of a host, and the host's stamp then.
+type hostState struct {
+	path, stamp string
+	settings    *HostSettings
+	pkgs        []pkghash.Package
+}
+
+// Build builds one version, as the package function Build does, reusing
+// what the session read before where it still holds.
+func (s *Session) Build(ctx context.Context, opts Options) (*manifest.Manifest, *compat.Result, error) {
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
 	}
-	b := &builder{opts: opts}
+	b := &builder{opts: opts, session: s}
 	if err := b.settings(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -120,6 +150,7 @@ func Build(ctx context.Context, opts Options) (*manifest.Manifest, *compat.Resul
 // builder carries one build from step to step.
 type builder struct {
 	opts      Options
+	session   *Session
 	toolchain string
 	pkg       *gotool.Package
 	env       []string          // the go command's environment
@@ -137,30 +168,33 @@ type builder struct {
 // settings finds the toolchain, the package and, with a host, the build
 // settings to mirror and the host's package hashes.
 func (b *builder) settings(ctx context.Context) error {
+	s := b.session
 	var err error
-	if b.toolchain, err = gotool.Toolchain(ctx); err != nil {
-		return err
+	if s.toolchain == "" {
+		if s.toolchain, err = gotool.Toolchain(ctx); err != nil {
+			return err
+		}
 	}
-	if b.pkg, err = gotool.ListMain(ctx, b.opts.Dir); err != nil {
+	b.toolchain = s.toolchain
+	if b.pkg, err = s.listMain(ctx, b.opts.Dir); err != nil {
 		return err
 	}
 	b.env = os.Environ()
 	b.recorded = map[string]string{}
 	if b.opts.Host != "" {
-		hs, err := ReadHost(b.opts.Host, b.toolchain)
+		h, err := s.readHost(b.opts.Host)
 		if err != nil {
 			return err
 		}
-		b.flags = hs.Flags
+		hs := h.settings
+		b.flags = append([]string(nil), hs.Flags...)
 		for k, v := range hs.Env {
 			b.env = append(b.env, k+"="+v)
 		}
 		b.recorded = hs.Recorded
 		// Its user packages for the check, its standard library for the
 		// comparison after the build.
-		if b.hostPkgs, err = readHostPackages(b.opts.Host); err != nil {
-			return err
-		}
+		b.hostPkgs = h.pkgs
 		// The linker binds to a host on linux/amd64 (patches/0012);
 		// elsewhere every plugin is built whole.
 		if !b.opts.Full && hostImportSupported(b.toolchain) && hs.Recorded["GOOS"] == "linux" && hs.Recorded["GOARCH"] == "amd64" {
@@ -171,6 +205,57 @@ func (b *builder) settings(ctx context.Context) error {
 	}
 	b.env = append(b.env, "CGO_ENABLED=1", "GOTOOLCHAIN=local")
 	return nil
+}
+
+// listMain lists the main package in dir, or returns the listing of the
+// session's last build while it holds.
+func (s *Session) listMain(ctx context.Context, dir string) (*gotool.Package, error) {
+	if s.main != nil && s.mainDir == dir && s.mainStamp == mainStamp(s.main) {
+		return s.main, nil
+	}
+	p, err := gotool.ListMain(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	s.main, s.mainDir, s.mainStamp = p, dir, mainStamp(p)
+	return p, nil
+}
+
+// mainStamp is what the main package's listing depends on: its Go files
+// and its module's go.mod.
+func mainStamp(p *gotool.Package) string {
+	return gotool.Stamp(p.Dir) + "\n" + gotool.Stamp(filepath.Join(p.Root(), "go.mod"))
+}
+
+// readHost reads the host's settings and package hashes, or returns the
+// session's reading while the file is unchanged (a rebuilt host is read
+// again).
+func (s *Session) readHost(path string) (*hostState, error) {
+	stamp := gotool.Stamp(path)
+	if h := s.host; h != nil && h.path == path && h.stamp == stamp {
+		return h, nil
+	}
+	hs, err := ReadHost(path, s.toolchain)
+	if err != nil {
+		return nil, err
+	}
+	pkgs, err := readHostPackages(path)
+	if err != nil {
+		return nil, err
+	}
+	s.host = &hostState{path: path, stamp: stamp, settings: hs, pkgs: pkgs}
+	return s.host, nil
+}
+
+// load computes the facts of the package in dir with the session's
+// Loader, made anew when the directory or the options differ from the
+// last build's.
+func (s *Session) load(ctx context.Context, dir string, opts check.Options) (*compat.Facts, error) {
+	key := fmt.Sprintf("%s\x00%q\x00%q", dir, opts.BuildFlags, opts.Env)
+	if s.loader == nil || s.loaderKey != key {
+		s.loader, s.loaderKey = check.NewLoader(dir, opts), key
+	}
+	return s.loader.Load(ctx)
 }
 
 // source describes the source and applies the tree rules: an identical
@@ -200,7 +285,7 @@ func (b *builder) source(ctx context.Context) error {
 func (b *builder) check(ctx context.Context) error {
 	opts := check.Options{BuildFlags: tagsOnly(b.flags), Env: b.env}
 	var err error
-	if b.facts, err = check.Load(b.pkg.Dir, opts); err != nil {
+	if b.facts, err = b.session.load(ctx, b.pkg.Dir, opts); err != nil {
 		return err
 	}
 	if len(b.facts.Entry) == 0 {

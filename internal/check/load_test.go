@@ -1,0 +1,77 @@
+package check
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A Loader lists the package graph once and loads again from the files
+// alone while an edit leaves the graph as listed; any edit that may change
+// the graph (an import, a file added, a build constraint, go.mod) lists it
+// again. Each step states the listings so far and a fact that shows the
+// load read the edited source.
+func TestLoaderKeepsTheListing(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o777))
+		require.NoError(t, os.WriteFile(path, []byte(text), 0o666))
+	}
+	write("go.mod", "module example.com/app\n\ngo 1.22\n")
+	write("main.go", "package main\n\nimport \"example.com/app/rules\"\n\nfunc Score() int { return rules.Points(\"a\") }\n")
+	write("rules/rules.go", "package rules\n\nimport \"strings\"\n\nfunc Points(s string) int { return len(strings.ToUpper(s)) }\n")
+
+	l := NewLoader(dir, Options{})
+	ctx := context.Background()
+	load := func() (lists int, body, sig string) {
+		t.Helper()
+		f, err := l.Load(ctx)
+		require.NoError(t, err)
+		fn := f.Packages["example.com/app/rules"].Funcs["Points"]
+		require.NotNil(t, fn, "rules.Points not found")
+		return l.Lists, fn.BodyHash, fn.Sig
+	}
+
+	lists, body1, sig := load()
+	assert.Equal(t, 1, lists, "first load")
+	assert.Equal(t, "func(s string) int", sig)
+
+	write("rules/rules.go", "package rules\n\nimport \"strings\"\n\nfunc Points(s string) int { return 2 * len(strings.ToUpper(s)) }\n")
+	lists, body2, _ := load()
+	assert.Equal(t, 1, lists, "a body edit keeps the listing")
+	assert.NotEqual(t, body1, body2, "the load read the edited body")
+
+	write("rules/rules.go", "package rules\n\nimport (\n\t\"strconv\"\n\t\"strings\"\n)\n\nfunc Points(s string) int { n, _ := strconv.Atoi(strings.ToUpper(s)); return n }\n")
+	lists, _, _ = load()
+	assert.Equal(t, 2, lists, "an added import lists again")
+
+	write("rules/extra.go", "package rules\n\nfunc Bonus() int { return 1 }\n")
+	f, err := l.Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 3, l.Lists, "an added file lists again")
+	assert.Contains(t, f.Packages["example.com/app/rules"].Funcs, "Bonus")
+
+	write("rules/extra.go", "//go:build ignore\n\npackage rules\n\nfunc Bonus() int { return 1 }\n")
+	f, err = l.Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 4, l.Lists, "a changed build constraint lists again")
+	assert.NotContains(t, f.Packages["example.com/app/rules"].Funcs, "Bonus", "the ignored file is not loaded")
+
+	write("go.mod", "module example.com/app\n\ngo 1.23\n")
+	lists, _, _ = load()
+	assert.Equal(t, 5, lists, "an edited go.mod lists again")
+
+	write("rules/rules.go", "package rules\n\nfunc Points(s string) int { return undefined }\n")
+	_, err = l.Load(ctx)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "undefined: undefined")
+	write("rules/rules.go", "package rules\n\nfunc Points(s string) int { return len(s) }\n")
+	lists, _, _ = load()
+	assert.Equal(t, 6, lists, "after a dropped import, one listing")
+}
