@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -67,8 +68,13 @@ func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	// One session for the whole watch: what an edit cannot change is
-	// read once, not at every build.
+	// read once, not at every build, and read now, before the first edit
+	// (a failure here is the first build's to report).
 	session := new(pluginbuild.Session)
+	if h := servingHost(ctx, *host, *socket); h != "" {
+		_ = session.Prepare(ctx, pluginbuild.Options{Dir: dir, Host: h, Full: *full})
+	}
+	runtime.GC()
 	attempts := 0
 	var timer <-chan time.Time
 	var changed []string
@@ -95,6 +101,12 @@ func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stdout, "change: %s\n", describeChanges(root, changed))
 			changed = nil
 			buildAndReload(ctx, session, stdout, stderr, dir, name, outAbs, *host, *socket, *full)
+			// The session keeps the standard library's types: tens of MiB
+			// a collection during the next build would mark while the
+			// compiler and linker use every core. Collect now, while the
+			// watch waits for an edit, so the next build starts far from
+			// its heap goal.
+			runtime.GC()
 			if *count > 0 && attempts >= *count {
 				return nil
 			}
@@ -117,8 +129,6 @@ func buildAndReload(ctx context.Context, session *pluginbuild.Session, stdout, s
 		}
 	}
 	if host == "" {
-		// The running program: its build settings, and the standard
-		// library a version binds to.
 		host = status.Program
 	}
 	out := filepath.Join(outDir, fmt.Sprintf("%s-%d.so", name, time.Now().UnixNano()))
@@ -153,6 +163,20 @@ func buildAndReload(ctx context.Context, session *pluginbuild.Session, stdout, s
 	default:
 		fmt.Fprintf(stdout, "reload: %s", resp.Report.String())
 	}
+}
+
+// servingHost is the host a watch builds against: --host, or else the
+// program serving the socket (its build settings, and the standard
+// library a version binds to); "" if neither is known yet.
+func servingHost(ctx context.Context, host, socket string) string {
+	if host != "" {
+		return host
+	}
+	status, err := reload.Call(ctx, socket, reload.Request{Op: "status"})
+	if err != nil {
+		return ""
+	}
+	return status.Program
 }
 
 func describeChanges(root string, files []string) string {

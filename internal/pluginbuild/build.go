@@ -16,9 +16,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -188,8 +190,10 @@ func (b *builder) settings(ctx context.Context) error {
 		}
 		hs := h.settings
 		b.flags = append([]string(nil), hs.Flags...)
-		for k, v := range hs.Env {
-			b.env = append(b.env, k+"="+v)
+		// In a fixed order: the session keeps its check's Loader only
+		// while the environment is the same.
+		for _, k := range slices.Sorted(maps.Keys(hs.Env)) {
+			b.env = append(b.env, k+"="+hs.Env[k])
 		}
 		b.recorded = hs.Recorded
 		// Its user packages for the check, its standard library for the
@@ -205,6 +209,25 @@ func (b *builder) settings(ctx context.Context) error {
 	}
 	b.env = append(b.env, "CGO_ENABLED=1", "GOTOOLCHAIN=local")
 	return nil
+}
+
+// Prepare reads what the session's builds with opts share: the settings,
+// the host and the check's package graph and standard library types. A
+// first build after it costs what later builds do (gohot watch prepares
+// while it waits for the first edit).
+func (s *Session) Prepare(ctx context.Context, opts Options) error {
+	b := &builder{opts: opts, session: s}
+	if err := b.settings(ctx); err != nil {
+		return err
+	}
+	_, err := s.load(ctx, b.pkg.Dir, b.checkOptions())
+	return err
+}
+
+// checkOptions are the check's options for this build: the go command's
+// environment and the tags of the mirrored flags.
+func (b *builder) checkOptions() check.Options {
+	return check.Options{BuildFlags: tagsOnly(b.flags), Env: b.env}
 }
 
 // listMain lists the main package in dir, or returns the listing of the
@@ -283,7 +306,7 @@ func (b *builder) source(ctx context.Context) error {
 // check computes the version's facts and, with a base, compares them:
 // an unsafe result stops the build before anything is compiled.
 func (b *builder) check(ctx context.Context) error {
-	opts := check.Options{BuildFlags: tagsOnly(b.flags), Env: b.env}
+	opts := b.checkOptions()
 	var err error
 	if b.facts, err = b.session.load(ctx, b.pkg.Dir, opts); err != nil {
 		return err
@@ -494,6 +517,12 @@ func hostImportSupported(toolchain string) bool {
 // withHostImport adds -hostimport=host to the linker flags in flags. The
 // go command keeps only the last -ldflags, so the host's own (mirrored)
 // -ldflags are extended, not followed by a second one.
+//
+// A bound plugin's DWARF is also left uncompressed (-compressdwarf=false):
+// compressing the few tens of KiB a bound plugin carries took a third of
+// its external link's time, on every edit of an edit loop, to save about
+// as much disk as it took milliseconds. Debug sections are not loaded, so
+// plugin.Open and memory do not change.
 func withHostImport(flags []string, host string) ([]string, error) {
 	abs, err := filepath.Abs(host)
 	if err != nil {
@@ -512,27 +541,21 @@ func withHostImport(flags []string, host string) ([]string, error) {
 			return nil, fmt.Errorf("host %s: a path holding both quote characters cannot be passed to the linker; move the host, or build with --full", host)
 		}
 	}
-	// A value that starts with a quote is read as a package pattern, which
-	// may not: such a value is given the pattern all (the flags reach
-	// the link of the main package, as without one).
-	ldflags := func(v string) string {
-		v = strings.TrimSpace(v)
-		if strings.HasPrefix(v, "'") || strings.HasPrefix(v, `"`) {
-			v = "all=" + v
-		}
-		return "-ldflags=" + v
-	}
+	// Added after the host's own flags, so these win; the value starts
+	// with a flag, never a quote (which the go command would read as a
+	// package pattern).
+	arg = "-compressdwarf=false " + arg
 	out := make([]string, 0, len(flags)+1)
 	found := false
 	for _, f := range flags {
 		if v, ok := strings.CutPrefix(f, "-ldflags="); ok {
-			f = ldflags(v + " " + arg)
+			f = "-ldflags=" + strings.TrimSpace(v+" "+arg)
 			found = true
 		}
 		out = append(out, f)
 	}
 	if !found {
-		out = append(out, ldflags(arg))
+		out = append(out, "-ldflags="+arg)
 	}
 	return out, nil
 }

@@ -123,11 +123,11 @@ func TestWithHostImport(t *testing.T) {
 		host  string
 		want  []string
 	}{
-		{nil, "/srv/host", []string{"-ldflags=-hostimport=/srv/host"}},
-		{[]string{"-trimpath", "-ldflags=-s -w"}, "/srv/host", []string{"-trimpath", "-ldflags=-s -w -hostimport=/srv/host"}},
-		{[]string{"-ldflags="}, "/srv/my host", []string{"-ldflags=all='-hostimport=/srv/my host'"}},
-		{[]string{"-ldflags=-s"}, "/srv/my host", []string{"-ldflags=-s '-hostimport=/srv/my host'"}},
-		{nil, "/srv/it's", []string{`-ldflags=all="-hostimport=/srv/it's"`}},
+		{nil, "/srv/host", []string{"-ldflags=-compressdwarf=false -hostimport=/srv/host"}},
+		{[]string{"-trimpath", "-ldflags=-s -w"}, "/srv/host", []string{"-trimpath", "-ldflags=-s -w -compressdwarf=false -hostimport=/srv/host"}},
+		{[]string{"-ldflags="}, "/srv/my host", []string{"-ldflags=-compressdwarf=false '-hostimport=/srv/my host'"}},
+		{[]string{"-ldflags=-s"}, "/srv/my host", []string{"-ldflags=-s -compressdwarf=false '-hostimport=/srv/my host'"}},
+		{nil, "/srv/it's", []string{`-ldflags=-compressdwarf=false "-hostimport=/srv/it's"`}},
 	} {
 		got, err := withHostImport(tc.flags, tc.host)
 		if err != nil || !reflect.DeepEqual(got, tc.want) {
