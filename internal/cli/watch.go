@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
@@ -74,7 +73,6 @@ func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if h := servingHost(ctx, *host, *socket); h != "" {
 		_ = session.Prepare(ctx, pluginbuild.Options{Dir: dir, Host: h, Full: *full})
 	}
-	runtime.GC()
 	attempts := 0
 	var timer <-chan time.Time
 	var changed []string
@@ -101,12 +99,6 @@ func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stdout, "change: %s\n", describeChanges(root, changed))
 			changed = nil
 			buildAndReload(ctx, session, stdout, stderr, dir, name, outAbs, *host, *socket, *full)
-			// The session keeps the standard library's types: tens of MiB
-			// a collection during the next build would mark while the
-			// compiler and linker use every core. Collect now, while the
-			// watch waits for an edit, so the next build starts far from
-			// its heap goal.
-			runtime.GC()
 			if *count > 0 && attempts >= *count {
 				return nil
 			}
