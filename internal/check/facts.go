@@ -17,6 +17,7 @@ import (
 	"go/token"
 	"go/types"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -290,7 +291,9 @@ func qualifiedKey(fn *types.Func) string {
 }
 
 func nodeText(fset *token.FileSet, n ast.Node) string {
-	if n == nil {
+	// A declaration without a body (a function written in assembly, or
+	// one cgo's generated code links to) has a nil *ast.BlockStmt.
+	if n == nil || reflect.ValueOf(n).IsNil() {
 		return ""
 	}
 	var b strings.Builder

@@ -59,6 +59,7 @@ func Load(dir string, opts Options) (*compat.Facts, error) {
 // listing is what go list said of the package graph, and what the loader
 // compares before each load to know it still holds.
 type listing struct {
+	cgo         bool              // a package uses cgo: list again at every load
 	user        []*listedPackage  // non-standard packages, dependencies first, main last
 	stamps      map[string]string // directory -> its Go files; go.mod, go.sum -> size and time
 	constraints map[string]string // file -> its //go:build line, as first parsed
@@ -77,6 +78,8 @@ type listedPackage struct {
 	Module     *struct{ Path, Dir, GoVersion string }
 	Error      *struct{ Err string }
 	DepsErrors []*struct{ Err string }
+
+	compiled []string // a cgo package's Go files as compiled (go list -compiled)
 }
 
 // Load computes the facts of the package as its files are now.
@@ -109,7 +112,7 @@ func (l *Loader) list(ctx context.Context) error {
 		return err
 	}
 	g := &listing{stamps: map[string]string{}, constraints: map[string]string{}}
-	var stdImports []string
+	var stdImports, cgo []string
 	seen := map[string]bool{}
 	for dec := json.NewDecoder(bytes.NewReader(out)); dec.More(); {
 		p := new(listedPackage)
@@ -126,14 +129,14 @@ func (l *Loader) list(ctx context.Context) error {
 			return fmt.Errorf("package %s: %s", p.ImportPath, p.DepsErrors[0].Err)
 		}
 		if len(p.CgoFiles) > 0 {
-			return fmt.Errorf("package %s uses cgo: gohot check compares Go sources only (move the cgo code to a package the plugin's host links)", p.ImportPath)
+			cgo = append(cgo, p.ImportPath)
 		}
 		g.user = append(g.user, p)
 		seen[p.ImportPath] = true
 		// go list -deps lists a package after its dependencies: an
 		// import not seen as a non-standard package is standard.
 		for _, imp := range p.Imports {
-			if imp != "unsafe" && !seen[imp] {
+			if imp != "unsafe" && imp != "C" && !seen[imp] {
 				seen[imp] = true
 				stdImports = append(stdImports, imp)
 			}
@@ -141,6 +144,46 @@ func (l *Loader) list(ctx context.Context) error {
 	}
 	if len(g.user) == 0 {
 		return fmt.Errorf("go list: no package")
+	}
+	if len(cgo) > 0 {
+		// A cgo package is type-checked as the compiler sees it: the Go
+		// files cgo generates (in the build cache), which go list -compiled
+		// writes. They change with its sources, and nothing here tells
+		// when, so such a graph is listed again at every load.
+		g.cgo = true
+		out, err := l.goList(ctx, append([]string{"-e", "-compiled", "-json=ImportPath,Dir,CompiledGoFiles,Imports,Error"}, cgo...)...)
+		if err != nil {
+			return err
+		}
+		compiled := map[string][]string{}
+		for dec := json.NewDecoder(bytes.NewReader(out)); dec.More(); {
+			var p struct {
+				ImportPath, Dir string
+				CompiledGoFiles []string
+				Imports         []string
+				Error           *struct{ Err string }
+			}
+			if err := dec.Decode(&p); err != nil {
+				return fmt.Errorf("go list: %w", err)
+			}
+			if p.Error != nil {
+				return fmt.Errorf("package %s: %s", p.ImportPath, p.Error.Err)
+			}
+			compiled[p.ImportPath] = p.CompiledGoFiles
+			// The generated files import what cgo's code needs
+			// (syscall, runtime/cgo).
+			for _, imp := range p.Imports {
+				if imp != "unsafe" && imp != "C" && !seen[imp] {
+					seen[imp] = true
+					stdImports = append(stdImports, imp)
+				}
+			}
+		}
+		for _, p := range g.user {
+			if len(p.CgoFiles) > 0 {
+				p.compiled = compiled[p.ImportPath]
+			}
+		}
 	}
 	for _, p := range g.user {
 		g.stamp(p.Dir)
@@ -189,6 +232,9 @@ func (g *listing) stamp(path string) {
 // holds reports whether no package directory gained or lost a Go file and
 // go.mod and go.sum are as they were.
 func (g *listing) holds() bool {
+	if g.cgo {
+		return false
+	}
 	for path, s := range g.stamps {
 		if gotool.Stamp(path) != s {
 			return false
@@ -227,13 +273,20 @@ func (l *Loader) typeCheck() ([]*packages.Package, error) {
 			p.Module = &packages.Module{Path: lp.Module.Path, Dir: lp.Module.Dir, GoVersion: lp.Module.GoVersion}
 		}
 		imports := map[string]bool{}
-		for _, name := range lp.GoFiles {
-			path := filepath.Join(lp.Dir, name)
+		files, cgo := lp.GoFiles, lp.compiled != nil
+		if cgo {
+			files = lp.compiled
+		}
+		for _, name := range files {
+			path := name
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(lp.Dir, name)
+			}
 			f, err := parser.ParseFile(l.fset, path, nil, parser.ParseComments|parser.SkipObjectResolution)
 			if err != nil {
 				return nil, err
 			}
-			if f.Name.Name != lp.Name || !sameConstraint(f, path, l.graph) {
+			if f.Name.Name != lp.Name || !cgo && !sameConstraint(f, path, l.graph) {
 				return nil, errStale
 			}
 			for _, spec := range f.Imports {
@@ -248,14 +301,10 @@ func (l *Loader) typeCheck() ([]*packages.Package, error) {
 			p.Syntax = append(p.Syntax, f)
 		}
 		// The listing's imports are the files' imports: one gained or
-		// dropped may change the graph.
-		if len(imports) != len(lp.Imports) {
+		// dropped may change the graph. (A cgo package's compiled files
+		// were listed with this very load.)
+		if !cgo && !sameImports(imports, lp.Imports) {
 			return nil, errStale
-		}
-		for _, imp := range lp.Imports {
-			if !imports[imp] {
-				return nil, errStale
-			}
 		}
 		var errs []string
 		conf := types.Config{
@@ -286,6 +335,19 @@ func (l *Loader) typeCheck() ([]*packages.Package, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// sameImports reports whether the files' imports are the listed ones.
+func sameImports(files map[string]bool, listed []string) bool {
+	if len(files) != len(listed) {
+		return false
+	}
+	for _, imp := range listed {
+		if !files[imp] {
+			return false
+		}
+	}
+	return true
 }
 
 // sameConstraint reports whether a file's //go:build line is the one it

@@ -75,3 +75,35 @@ func TestLoaderKeepsTheListing(t *testing.T) {
 	lists, _, _ = load()
 	assert.Equal(t, 6, lists, "after a dropped import, one listing")
 }
+
+// A package that uses cgo is type-checked as the compiler sees it (the Go
+// files cgo writes), its facts placed at its own source lines, and listed
+// again at every load: the generated files follow its sources.
+func TestLoaderCgo(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o777))
+		require.NoError(t, os.WriteFile(path, []byte(text), 0o666))
+	}
+	write("go.mod", "module example.com/app\n\ngo 1.22\n")
+	write("main.go", "package main\n\nimport \"example.com/app/native\"\n\nfunc Score() int { return native.Twice(2) }\n")
+	write("native/native.go", "package native\n\n// static int twice(int x) { return 2 * x; }\nimport \"C\"\n\nfunc Twice(x int) int { return int(C.twice(C.int(x))) }\n")
+
+	l := NewLoader(dir, Options{Env: append(os.Environ(), "CGO_ENABLED=1")})
+	ctx := context.Background()
+	var bodies []string
+	for i, body := range []string{"2 * x", "3 * x"} {
+		write("native/native.go", "package native\n\n// static int twice(int x) { return "+body+"; }\nimport \"C\"\n\nfunc Twice(x int) int { return int(C.twice(C.int(x))) + "+string(rune('0'+i))+" }\n")
+		f, err := l.Load(ctx)
+		require.NoError(t, err)
+		fn := f.Packages["example.com/app/native"].Funcs["Twice"]
+		require.NotNil(t, fn, "native.Twice not found")
+		assert.Equal(t, "native/native.go:6", fn.Pos)
+		assert.Equal(t, "func(x int) int", fn.Sig)
+		bodies = append(bodies, fn.BodyHash)
+	}
+	assert.Equal(t, 2, l.Lists, "a cgo graph is listed at every load")
+	assert.NotEqual(t, bodies[0], bodies[1], "the second load read the edited body")
+}
