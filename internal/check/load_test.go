@@ -17,12 +17,7 @@ import (
 // load read the edited source.
 func TestLoaderKeepsTheListing(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, text string) {
-		t.Helper()
-		path := filepath.Join(dir, name)
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o777))
-		require.NoError(t, os.WriteFile(path, []byte(text), 0o666))
-	}
+	write := func(name, text string) { writeFile(t, dir, name, text) }
 	write("go.mod", "module example.com/app\n\ngo 1.22\n")
 	write("main.go", "package main\n\nimport \"example.com/app/rules\"\n\nfunc Score() int { return rules.Points(\"a\") }\n")
 	write("rules/rules.go", "package rules\n\nimport \"strings\"\n\nfunc Points(s string) int { return len(strings.ToUpper(s)) }\n")
@@ -81,12 +76,7 @@ func TestLoaderKeepsTheListing(t *testing.T) {
 // again at every load: the generated files follow its sources.
 func TestLoaderCgo(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, text string) {
-		t.Helper()
-		path := filepath.Join(dir, name)
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o777))
-		require.NoError(t, os.WriteFile(path, []byte(text), 0o666))
-	}
+	write := func(name, text string) { writeFile(t, dir, name, text) }
 	write("go.mod", "module example.com/app\n\ngo 1.22\n")
 	write("main.go", "package main\n\nimport \"example.com/app/native\"\n\nfunc Score() int { return native.Twice(2) }\n")
 	write("native/native.go", "package native\n\n// static int twice(int x) { return 2 * x; }\nimport \"C\"\n\nfunc Twice(x int) int { return int(C.twice(C.int(x))) }\n")
@@ -106,4 +96,12 @@ func TestLoaderCgo(t *testing.T) {
 	}
 	assert.Equal(t, 2, l.Lists, "a cgo graph is listed at every load")
 	assert.NotEqual(t, bodies[0], bodies[1], "the second load read the edited body")
+}
+
+// writeFile writes text to name under dir, making its directory.
+func writeFile(t *testing.T, dir, name, text string) {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o777))
+	require.NoError(t, os.WriteFile(path, []byte(text), 0o666))
 }
