@@ -59,10 +59,11 @@ func Load(dir string, opts Options) (*compat.Facts, error) {
 // listing is what go list said of the package graph, and what the loader
 // compares before each load to know it still holds.
 type listing struct {
-	cgo         bool              // a package uses cgo: list again at every load
-	user        []*listedPackage  // non-standard packages, dependencies first, main last
-	stamps      map[string]string // directory -> its Go files; go.mod, go.sum -> size and time
-	constraints map[string]string // file -> its //go:build line, as first parsed
+	cgo         bool                // a package uses cgo: list again at every load
+	user        []*listedPackage    // non-standard packages, dependencies first, main last
+	stamps      map[string]string   // package directory -> gotool.DirStamp; go.mod, go.sum -> gotool.Stamp
+	dirs        map[string][]string // package directory -> the Go files its constraints leave out
+	constraints map[string]string   // file -> its //go:build line, as first parsed
 }
 
 // listedPackage is one package as go list -json describes it.
@@ -73,6 +74,7 @@ type listedPackage struct {
 	Standard   bool
 	GoFiles    []string
 	CgoFiles   []string
+	Ignored    []string `json:"IgnoredGoFiles"`
 	Imports    []string
 	ImportMap  map[string]string
 	Module     *struct{ Path, Dir, GoVersion string }
@@ -107,11 +109,11 @@ func (l *Loader) Load(ctx context.Context) (*compat.Facts, error) {
 func (l *Loader) list(ctx context.Context) error {
 	l.Lists++
 	l.graph = nil
-	out, err := l.goList(ctx, "-e", "-deps", "-json=ImportPath,Name,Dir,Standard,GoFiles,CgoFiles,Imports,ImportMap,Module,Error,DepsErrors", ".")
+	out, err := l.goList(ctx, "-e", "-deps", "-json=ImportPath,Name,Dir,Standard,GoFiles,CgoFiles,IgnoredGoFiles,Imports,ImportMap,Module,Error,DepsErrors", ".")
 	if err != nil {
 		return err
 	}
-	g := &listing{stamps: map[string]string{}, constraints: map[string]string{}}
+	g := &listing{stamps: map[string]string{}, dirs: map[string][]string{}, constraints: map[string]string{}}
 	var stdImports, cgo []string
 	seen := map[string]bool{}
 	for dec := json.NewDecoder(bytes.NewReader(out)); dec.More(); {
@@ -186,10 +188,13 @@ func (l *Loader) list(ctx context.Context) error {
 		}
 	}
 	for _, p := range g.user {
-		g.stamp(p.Dir)
+		g.dirs[p.Dir] = p.Ignored
+		g.stamps[p.Dir] = gotool.DirStamp(p.Dir, p.Ignored)
 		if p.Module != nil {
-			g.stamp(filepath.Join(p.Module.Dir, "go.mod"))
-			g.stamp(filepath.Join(p.Module.Dir, "go.sum"))
+			for _, f := range []string{"go.mod", "go.sum"} {
+				path := filepath.Join(p.Module.Dir, f)
+				g.stamps[path] = gotool.Stamp(path)
+			}
 		}
 	}
 	var missing []string
@@ -224,19 +229,21 @@ func (l *Loader) goList(ctx context.Context, args ...string) ([]byte, error) {
 	return gotool.List(ctx, l.dir, l.opts.BuildFlags, l.opts.Env, args...)
 }
 
-// stamp records what go list's answer about path depends on now.
-func (g *listing) stamp(path string) {
-	g.stamps[path] = gotool.Stamp(path)
-}
-
-// holds reports whether no package directory gained or lost a Go file and
-// go.mod and go.sum are as they were.
+// holds reports whether no package directory gained or lost a Go file, no
+// file its build constraints leave out was rewritten, and go.mod and go.sum
+// are as they were.
 func (g *listing) holds() bool {
 	if g.cgo {
 		return false
 	}
 	for path, s := range g.stamps {
-		if gotool.Stamp(path) != s {
+		now := ""
+		if ignored, ok := g.dirs[path]; ok {
+			now = gotool.DirStamp(path, ignored)
+		} else {
+			now = gotool.Stamp(path)
+		}
+		if now != s {
 			return false
 		}
 	}

@@ -58,9 +58,19 @@ func TestLoaderKeepsTheListing(t *testing.T) {
 	assert.Equal(t, 4, l.Lists, "a changed build constraint lists again")
 	assert.NotContains(t, f.Packages["example.com/app/rules"].Funcs, "Bonus", "the ignored file is not loaded")
 
+	write("rules/extra.go", "package rules\n\nfunc Bonus() int { return 2 }\n")
+	f, err = l.Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 5, l.Lists, "an ignored file's constraint removed lists again")
+	assert.Contains(t, f.Packages["example.com/app/rules"].Funcs, "Bonus", "the file is loaded again")
+
+	write("rules/rules_test.go", "package rules\n")
+	lists, _, _ = load()
+	assert.Equal(t, 5, lists, "a test file added keeps the listing")
+
 	write("go.mod", "module example.com/app\n\ngo 1.23\n")
 	lists, _, _ = load()
-	assert.Equal(t, 5, lists, "an edited go.mod lists again")
+	assert.Equal(t, 6, lists, "an edited go.mod lists again")
 
 	write("rules/rules.go", "package rules\n\nfunc Points(s string) int { return undefined }\n")
 	_, err = l.Load(ctx)
@@ -68,7 +78,7 @@ func TestLoaderKeepsTheListing(t *testing.T) {
 	assert.Contains(t, err.Error(), "undefined: undefined")
 	write("rules/rules.go", "package rules\n\nfunc Points(s string) int { return len(s) }\n")
 	lists, _, _ = load()
-	assert.Equal(t, 6, lists, "after a dropped import, one listing")
+	assert.Equal(t, 7, lists, "after a dropped import, one listing")
 }
 
 // A package that uses cgo is type-checked as the compiler sees it (the Go

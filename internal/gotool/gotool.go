@@ -20,13 +20,14 @@ import (
 
 // Package is what go list says of a plugin's main package.
 type Package struct {
-	Dir        string
-	ImportPath string
-	Name       string
-	GoFiles    []string
-	CgoFiles   []string
-	Module     *struct{ Path, Dir string }
-	Error      *struct{ Err string }
+	Dir            string
+	ImportPath     string
+	Name           string
+	GoFiles        []string
+	CgoFiles       []string
+	IgnoredGoFiles []string
+	Module         *struct{ Path, Dir string }
+	Error          *struct{ Err string }
 }
 
 // Root is the directory of the package's module, or its own directory
@@ -87,32 +88,40 @@ func List(ctx context.Context, dir string, flags, env []string, args ...string) 
 	return out, nil
 }
 
-// Stamp describes what go list's answer about a package depends on at
-// path: a directory's Go file names, or a file's (go.mod's, a program's)
-// size and modification time. Equal stamps at two times mean a listing
-// made at the first still holds at the second.
+// Stamp describes a file (go.mod, a program) as it is now: its size and
+// modification time, or "absent". Equal stamps at two times mean the file
+// was not rewritten in between.
 func Stamp(path string) string {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return "absent"
 	}
-	if !fi.IsDir() {
-		return fmt.Sprintf("%d %d", fi.Size(), fi.ModTime().UnixNano())
-	}
-	// A directory's modification time changes with an editor's
-	// write-and-rename of any file in it; only the Go files it holds
-	// decide what go list says of its package.
-	entries, err := os.ReadDir(path)
+	return fmt.Sprintf("%d %d", fi.Size(), fi.ModTime().UnixNano())
+}
+
+// DirStamp describes what go list's answer about the package in dir
+// depends on besides its files' contents: the names of its Go files other
+// than tests (one added, removed or renamed may change the package), and
+// the Stamp of each file in ignored (files its build constraints leave
+// out, which an edit of the constraint may bring in). Equal stamps at two
+// times mean a listing made at the first still holds at the second, as
+// far as the package's files go; a file's own imports and constraints are
+// the caller's to compare.
+func DirStamp(dir string, ignored []string) string {
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return "unreadable"
 	}
-	var names []string
+	var b strings.Builder
 	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".go") {
-			names = append(names, e.Name())
+		if name := e.Name(); strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go") {
+			b.WriteString(name + "\n")
 		}
 	}
-	return strings.Join(names, "\n")
+	for _, name := range ignored {
+		b.WriteString(name + " " + Stamp(filepath.Join(dir, name)) + "\n")
+	}
+	return b.String()
 }
 
 // Toolchain returns the go command's version and checks it is gohot's.

@@ -247,7 +247,7 @@ func (s *Session) listMain(ctx context.Context, dir string) (*gotool.Package, er
 // mainStamp is what the main package's listing depends on: its Go files
 // and its module's go.mod.
 func mainStamp(p *gotool.Package) string {
-	return gotool.Stamp(p.Dir) + "\n" + gotool.Stamp(filepath.Join(p.Root(), "go.mod"))
+	return gotool.DirStamp(p.Dir, p.IgnoredGoFiles) + gotool.Stamp(filepath.Join(p.Root(), "go.mod"))
 }
 
 // readHost reads the host's settings and package hashes, or returns the
