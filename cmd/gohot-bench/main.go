@@ -42,6 +42,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gohot-dev/gohot/internal/pluginbuild"
 	"github.com/gohot-dev/gohot/manifest"
 	"github.com/gohot-dev/gohot/reload"
 )
@@ -136,7 +137,7 @@ func bench(n, runs int, dir, points string, workers int, cpuprofile, kind, plugi
 	}
 	// This program loads the versions: they bind to its standard library
 	// unless built whole.
-	var ldflags []string
+	var ldflags, env []string // env nil: the go command gets this process's
 	build := "bound"
 	if full {
 		build = "full"
@@ -145,9 +146,12 @@ func bench(n, runs int, dir, points string, workers int, cpuprofile, kind, plugi
 		if err != nil {
 			return err
 		}
-		ldflags = []string{"-ldflags=-hostimport=" + exe}
+		// As gohot build --host builds a bound version.
+		if ldflags, env, err = pluginbuild.BindToHost(nil, os.Environ(), exe); err != nil {
+			return err
+		}
 	}
-	sos, buildTimes, err := buildVersions(dir, n, workers, kind+"-"+build, pluginMain, ldflags)
+	sos, buildTimes, err := buildVersions(dir, n, workers, kind+"-"+build, pluginMain, ldflags, env)
 	if err != nil {
 		return err
 	}
@@ -293,7 +297,7 @@ func medianFloat(v []float64) float64 {
 // buildVersions writes and builds n versions; version k's logic package
 // returns k and has k comment lines, so every version changes its export
 // data the way a real edit does.
-func buildVersions(dir string, n, workers int, kind, pluginMain string, ldflags []string) ([]string, []time.Duration, error) {
+func buildVersions(dir string, n, workers int, kind, pluginMain string, ldflags, env []string) ([]string, []time.Duration, error) {
 	sos := make([]string, n)
 	var times []time.Duration
 	var mu sync.Mutex
@@ -322,6 +326,7 @@ func buildVersions(dir string, n, workers int, kind, pluginMain string, ldflags 
 				args := append([]string{"build", "-buildmode=plugin", "-o", so + ".tmp"}, ldflags...)
 				cmd := exec.Command("go", append(args, "./plugin/main.go")...)
 				cmd.Dir = src
+				cmd.Env = env
 				if out, err := cmd.CombinedOutput(); err != nil {
 					errs <- fmt.Errorf("build v%d: %v\n%s", k, err, out)
 					return

@@ -202,16 +202,8 @@ func (b *builder) settings(ctx context.Context) error {
 		// The linker binds to a host on linux/amd64 (patches/0012);
 		// elsewhere every plugin is built whole.
 		if !b.opts.Full && hostImportSupported(b.toolchain) && hs.Recorded["GOOS"] == "linux" && hs.Recorded["GOARCH"] == "amd64" {
-			if b.flags, err = withHostImport(b.flags, b.opts.Host); err != nil {
+			if b.flags, b.env, err = BindToHost(b.flags, b.env, b.opts.Host); err != nil {
 				return err
-			}
-			// A bound build's compiler and linker hold a few tens of
-			// MiB: collecting a quarter as often took about 40 ms, a
-			// seventh, off each build of the arena's rules (median of
-			// eleven). Whole builds, whose linker holds hundreds of MiB,
-			// and a GOGC the user set are left as they are.
-			if _, set := os.LookupEnv("GOGC"); !set {
-				b.env = append(b.env, "GOGC=400")
 			}
 		}
 	}
@@ -520,6 +512,26 @@ func hostImportSupported(toolchain string) bool {
 	}
 	v, err := strconv.Atoi(n)
 	return err == nil && v >= hostImportFrom
+}
+
+// BindToHost returns the go build flags and environment (flags and env
+// extended) of a build bound to host: the linker's -hostimport=host, with
+// withHostImport's flags, and GOGC=400 unless env sets GOGC. A bound
+// build's compiler and linker hold a few tens of MiB: collecting a quarter
+// as often took about 40 ms, a seventh, off each build of the arena's
+// rules (median of eleven). Whole builds, whose linker holds hundreds of
+// MiB, are left as they are.
+func BindToHost(flags, env []string, host string) ([]string, []string, error) {
+	flags, err := withHostImport(flags, host)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "GOGC=") {
+			return flags, env, nil
+		}
+	}
+	return flags, append(env[:len(env):len(env)], "GOGC=400"), nil
 }
 
 // withHostImport adds -hostimport=host to the linker flags in flags. The

@@ -138,3 +138,14 @@ func TestWithHostImport(t *testing.T) {
 		t.Error(`withHostImport of a path with both quotes: no error`)
 	}
 }
+
+func TestBindToHost(t *testing.T) {
+	flags, env, err := BindToHost([]string{"-trimpath"}, []string{"HOME=/root"}, "/srv/host")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"-trimpath", "-ldflags=-compressdwarf=false -hostimport=/srv/host"}, flags)
+	assert.Equal(t, []string{"HOME=/root", "GOGC=400"}, env)
+
+	_, env, err = BindToHost(nil, []string{"GOGC=50", "HOME=/root"}, "/srv/host")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"GOGC=50", "HOME=/root"}, env, "a GOGC the environment sets is kept")
+}
