@@ -1,6 +1,7 @@
-// Package hostbind reads what a plugin version built bound to its host
-// (gohot build's default with --host; the linker's -hostimport) expects of
-// the program that loads it. Such a version carries no copy of the
+// Package hostbind builds and reads plugin versions bound to their host
+// (gohot build's default with --host; the linker's -hostimport): the go
+// build flags that bind one, and what one expects of the program that
+// loads it. Such a version carries no copy of the
 // standard library packages its host links identically: their symbols are
 // undefined in it and the dynamic loader binds them to the program's. It
 // loads only into a program that defines every one of them.

@@ -42,7 +42,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gohot-dev/gohot/internal/pluginbuild"
+	"github.com/gohot-dev/gohot/hostbind"
 	"github.com/gohot-dev/gohot/manifest"
 	"github.com/gohot-dev/gohot/reload"
 )
@@ -147,7 +147,7 @@ func bench(n, runs int, dir, points string, workers int, cpuprofile, kind, plugi
 			return err
 		}
 		// As gohot build --host builds a bound version.
-		if ldflags, env, err = pluginbuild.BindToHost(nil, os.Environ(), exe); err != nil {
+		if ldflags, env, err = hostbind.BuildFlags(nil, os.Environ(), exe); err != nil {
 			return err
 		}
 	}

@@ -2,7 +2,6 @@ package pluginbuild
 
 import (
 	"os"
-	"reflect"
 	"runtime"
 	"runtime/debug"
 	"testing"
@@ -115,37 +114,4 @@ func TestHostImportSupported(t *testing.T) {
 			t.Errorf("hostImportSupported(%q) = %v, want %v", v, got, want)
 		}
 	}
-}
-
-func TestWithHostImport(t *testing.T) {
-	for _, tc := range []struct {
-		flags []string
-		host  string
-		want  []string
-	}{
-		{nil, "/srv/host", []string{"-ldflags=-compressdwarf=false -hostimport=/srv/host"}},
-		{[]string{"-trimpath", "-ldflags=-s -w"}, "/srv/host", []string{"-trimpath", "-ldflags=-s -w -compressdwarf=false -hostimport=/srv/host"}},
-		{[]string{"-ldflags="}, "/srv/my host", []string{"-ldflags=-compressdwarf=false '-hostimport=/srv/my host'"}},
-		{[]string{"-ldflags=-s"}, "/srv/my host", []string{"-ldflags=-s -compressdwarf=false '-hostimport=/srv/my host'"}},
-		{nil, "/srv/it's", []string{`-ldflags=-compressdwarf=false "-hostimport=/srv/it's"`}},
-	} {
-		got, err := withHostImport(tc.flags, tc.host)
-		if err != nil || !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("withHostImport(%q, %q) = %q, %v; want %q", tc.flags, tc.host, got, err, tc.want)
-		}
-	}
-	if _, err := withHostImport(nil, `/srv/a'b"c`); err == nil {
-		t.Error(`withHostImport of a path with both quotes: no error`)
-	}
-}
-
-func TestBindToHost(t *testing.T) {
-	flags, env, err := BindToHost([]string{"-trimpath"}, []string{"HOME=/root"}, "/srv/host")
-	require.NoError(t, err)
-	assert.Equal(t, []string{"-trimpath", "-ldflags=-compressdwarf=false -hostimport=/srv/host"}, flags)
-	assert.Equal(t, []string{"HOME=/root", "GOGC=400"}, env)
-
-	_, env, err = BindToHost(nil, []string{"GOGC=50", "HOME=/root"}, "/srv/host")
-	require.NoError(t, err)
-	assert.Equal(t, []string{"GOGC=50", "HOME=/root"}, env, "a GOGC the environment sets is kept")
 }
