@@ -78,8 +78,9 @@ func Build(ctx context.Context, opts Options) (*manifest.Manifest, *compat.Resul
 // A Session builds versions of a plugin one after another (gohot watch)
 // and keeps, from one build to the next, what an edit of the plugin's
 // source cannot change: the toolchain's version; the main package's
-// listing, until its directory gains or loses a Go file or go.mod changes;
-// the host's settings and package hashes, until the host's file changes;
+// listing, until its directory's Go files change (gotool.DirStamp) or
+// go.mod does; the host's settings and package hashes, until the host's
+// file changes;
 // and the check's Loader, which keeps the package graph and the standard
 // library's types. A Session is not safe for concurrent use.
 type Session struct {
