@@ -1,6 +1,6 @@
 // Package check computes the facts of a plugin's source (package compat
 // compares two versions' facts): layouts, signatures and hashes of bodies
-// and initializers, loaded with go/packages and go/types.
+// and initializers, type-checked with go/types (Loader).
 //
 // The rules follow what the testscript suite proves about gohot reloads:
 // code compiled into the new plugin runs its own copies of functions, while

@@ -48,13 +48,9 @@ func ListMain(ctx context.Context, dir string) (*Package, error) {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("package directory %s does not exist", dir)
 	}
-	cmd := exec.CommandContext(ctx, "go", "list", "-e", "-json", ".")
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := List(ctx, dir, nil, nil, "-e", "-json", ".")
 	if err != nil {
-		return nil, fmt.Errorf("go list %s: %s", dir, strings.TrimSpace(stderr.String()))
+		return nil, err
 	}
 	var p Package
 	if err := json.Unmarshal(out, &p); err != nil {
