@@ -68,9 +68,11 @@ type sample struct {
 	Open    time.Duration `json:"open_ns"`
 	Anon    int64         `json:"anon"` // bytes resident after the load
 	File    int64         `json:"file"`
-	GC      time.Duration `json:"gc_ns,omitempty"`    // a forced GC after this load (median of 3), at report points
-	Globals uint64        `json:"globals,omitempty"`  // scannable globals (/gc/scan/globals:bytes), at report points
-	Pause   time.Duration `json:"pause_ns,omitempty"` // stop-the-world pauses other than GC's during plugin.Open: the redirect pass
+	GC      time.Duration `json:"gc_ns,omitempty"`     // a forced GC after this load (median of forcedGCs), at report points
+	GCCPU   time.Duration `json:"gc_cpu_ns,omitempty"` // CPU time the collector spent per forced GC (mean of forcedGCs), at report points
+	Globals uint64        `json:"globals,omitempty"`   // scannable globals (/gc/scan/globals:bytes), at report points
+	Heap    uint64        `json:"heap,omitempty"`      // live heap after the forced GC (/gc/heap/live:bytes), at report points
+	Pause   time.Duration `json:"pause_ns,omitempty"`  // stop-the-world pauses other than GC's during plugin.Open: the redirect pass
 }
 
 func main() {
@@ -82,13 +84,14 @@ func main() {
 	workers := flag.Int("j", runtime.NumCPU(), "parallel plugin builds")
 	hostMode := flag.String("host-mode", "", "internal: load the plugins listed in this `file` and print samples")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the loads of the first run to `file`")
+	gcprofile := flag.String("gcprofile", "", "write a CPU profile of 500 forced collections after the first run's last load to `file`")
 	kind := flag.String("plugin", "http", "the plugin to load: `http` (imports net/http and encoding/json) or minimal (only the changed package)")
 	redirect := flag.Bool("redirect", false, "also run every host with GOHOT_REDIRECT=on and report what redirect mode costs")
 	full := flag.Bool("full", false, "build every version whole; by default each is bound to this program's standard library (-ldflags=-hostimport), as gohot build --host builds it")
 	watchEdits := flag.Int("watch", 0, "instead: measure edit to live, this `many` one-line edits of examples/arena's rules under gohot watch (run from the repository root)")
 	flag.Parse()
 	if *hostMode != "" {
-		if err := host(*hostMode, *cpuprofile, *points); err != nil {
+		if err := host(*hostMode, *cpuprofile, *gcprofile, *points); err != nil {
 			log.Fatal(err)
 		}
 		return
@@ -113,12 +116,16 @@ func main() {
 	if !ok {
 		log.Fatalf("gohot-bench: -plugin %q: want http or minimal", *kind)
 	}
-	if err := bench(*n, *runs, *dir, *points, *workers, *cpuprofile, *kind, main, *redirect, *full); err != nil {
+	if err := bench(*n, *runs, *dir, *points, *workers, profiles{*cpuprofile, *gcprofile}, *kind, main, *redirect, *full); err != nil {
 		log.Fatal("gohot-bench: ", err)
 	}
 }
 
-func bench(n, runs int, dir, points string, workers int, cpuprofile, kind, pluginMain string, redirect, full bool) error {
+// profiles names the CPU profiles the first host run writes: of the loads,
+// and of forced collections after the last load.
+type profiles struct{ loads, gc string }
+
+func bench(n, runs int, dir, points string, workers int, prof profiles, kind, pluginMain string, redirect, full bool) error {
 	var at []int
 	for _, p := range strings.Split(points, ",") {
 		v, err := strconv.Atoi(strings.TrimSpace(p))
@@ -175,7 +182,11 @@ func bench(n, runs int, dir, points string, workers int, cpuprofile, kind, plugi
 	for r := 0; r < runs; r++ {
 		for _, mode := range modes {
 			fmt.Fprintf(os.Stderr, "run %d/%d: loading %d versions in a fresh process, GOHOT_REDIRECT=%s\n", r+1, runs, n, mode)
-			res, err := runHost(list, points, mode, r == 0 && mode == "off", cpuprofile)
+			var p profiles
+			if r == 0 && mode == "off" {
+				p = prof
+			}
+			res, err := runHost(list, points, mode, p)
 			if err != nil {
 				return fmt.Errorf("host run %d (GOHOT_REDIRECT=%s): %w", r+1, mode, err)
 			}
@@ -208,18 +219,21 @@ func bench(n, runs int, dir, points string, workers int, cpuprofile, kind, plugi
 
 // runHost loads the listed plugins in a fresh process with GOHOT_REDIRECT
 // set to mode.
-func runHost(list, points, mode string, profile bool, cpuprofile string) (hostResult, error) {
+func runHost(list, points, mode string, prof profiles) (hostResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return hostResult{}, err
 	}
 	args := []string{"-host-mode", list, "-at", points}
-	if profile && cpuprofile != "" {
-		abs, err := filepath.Abs(cpuprofile)
+	for _, f := range []struct{ flag, file string }{{"-cpuprofile", prof.loads}, {"-gcprofile", prof.gc}} {
+		if f.file == "" {
+			continue
+		}
+		abs, err := filepath.Abs(f.file)
 		if err != nil {
 			return hostResult{}, err
 		}
-		args = append(args, "-cpuprofile", abs)
+		args = append(args, f.flag, abs)
 	}
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), "GOHOT_REDIRECT="+mode)
@@ -431,7 +445,7 @@ func logicSource(k int) string {
 }
 
 // host is the measured process: it loads every listed plugin in order.
-func host(list, cpuprofile, points string) error {
+func host(list, cpuprofile, gcprofile, points string) error {
 	data, err := os.ReadFile(list)
 	if err != nil {
 		return err
@@ -445,7 +459,6 @@ func host(list, cpuprofile, points string) error {
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return err
 		}
-		defer pprof.StopCPUProfile()
 	}
 	// Time a forced GC at each report point k, after load k+2: the
 	// plugin.Open figures for k use loads k-2..k+2, which the GC would
@@ -473,10 +486,19 @@ func host(list, cpuprofile, points string) error {
 		r := reload.ReadRSS()
 		smp := sample{Open: d, Anon: r.Anon, File: r.File, Pause: pause}
 		if gcAfter[len(out)+1] {
-			smp.GC = forcedGC()
-			smp.Globals = scannableGlobals()
+			smp.GC, smp.GCCPU = forcedGC()
+			smp.Globals, smp.Heap = gcMetrics()
 		}
 		out = append(out, smp)
+	}
+	if cpuprofile != "" {
+		// The loads only, not the collections profiled next.
+		pprof.StopCPUProfile()
+	}
+	if gcprofile != "" {
+		if err := profileGC(gcprofile, 500); err != nil {
+			return err
+		}
 	}
 	runtime.GC()
 	sos := strings.Fields(string(data))
@@ -606,26 +628,58 @@ func otherPauses() time.Duration {
 	return time.Duration(sum * float64(time.Second))
 }
 
-// scannableGlobals is the data and bss the collector scans as roots, in
-// bytes: it grows with every plugin by whatever of the plugin's variables
-// the runtime keeps as roots.
-func scannableGlobals() uint64 {
-	s := []metrics.Sample{{Name: "/gc/scan/globals:bytes"}}
+// gcMetrics returns the data and bss the collector scans as roots, in
+// bytes (it grows with every plugin by whatever of the plugin's variables
+// the runtime keeps as roots), and the heap the last collection found
+// live: the two things a forced collection's time should follow.
+func gcMetrics() (globals, heap uint64) {
+	s := []metrics.Sample{{Name: "/gc/scan/globals:bytes"}, {Name: "/gc/heap/live:bytes"}}
 	metrics.Read(s)
-	return s[0].Value.Uint64()
+	return s[0].Value.Uint64(), s[1].Value.Uint64()
 }
 
-// forcedGC returns the median wall time of three forced collections. Every
-// loaded plugin's data and bss are GC roots, including its copies of
-// package variables that the program binds to the first loaded copy.
-func forcedGC() time.Duration {
+// profileGC writes a CPU profile of n forced collections to file: where a
+// collection's time goes with every version loaded.
+func profileGC(file string, n int) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("gc profile: %w", err)
+	}
+	for i := 0; i < n; i++ {
+		runtime.GC()
+	}
+	pprof.StopCPUProfile()
+	return f.Close()
+}
+
+// forcedGCs is how many collections forcedGC times. A forced collection
+// is a millisecond or so, mostly waking and parking the mark workers, so
+// one is noisy; the median of many is not.
+const forcedGCs = 15
+
+// forcedGC returns the median wall time of forcedGCs forced collections,
+// and the collector's CPU time per collection (mark workers, assists and
+// pauses, from runtime/metrics), which the machine's other load disturbs
+// less. Every loaded plugin's data and bss are GC roots, including its
+// copies of package variables that the program binds to the first loaded
+// copy.
+func forcedGC() (wall, cpu time.Duration) {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(s)
+	before := s[0].Value.Float64()
 	var d []time.Duration
-	for i := 0; i < 3; i++ {
+	for i := 0; i < forcedGCs; i++ {
 		start := time.Now()
 		runtime.GC()
 		d = append(d, time.Since(start))
 	}
-	return medianDur(d)
+	metrics.Read(s)
+	cpu = time.Duration((s[0].Value.Float64() - before) / forcedGCs * float64(time.Second))
+	return medianDur(d), cpu
 }
 
 func medianDur(d []time.Duration) time.Duration {
@@ -644,18 +698,20 @@ func medianInt(v []int64) int64 {
 }
 
 func report(w *os.File, all [][]sample, at []int, buildTimes []time.Duration, n, runs int, kind string) {
-	fmt.Fprintf(w, "%s, %s/%s, plugin %s, %d versions, %d runs; plugin.Open is the median of loads k-2..k+2 of every run, RSS the median across runs, forced GC the median of three runtime.GC() after load k+2\n\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, kind, n, runs)
-	fmt.Fprintln(w, "| reload | plugin.Open | RSS anon | RSS file | forced GC | GC globals |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	fmt.Fprintf(w, "%s, %s/%s, plugin %s, %d versions, %d runs; plugin.Open is the median of loads k-2..k+2 of every run, RSS the median across runs, forced GC the median of %d runtime.GC() after load k+2 (GC CPU: the collector's CPU time per collection, mean)\n\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, kind, n, runs, forcedGCs)
+	fmt.Fprintln(w, "| reload | plugin.Open | RSS anon | RSS file | forced GC | GC CPU | GC globals | live heap |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 	var opens []time.Duration
 	for _, k := range at {
 		var o []time.Duration
 		var a, f []int64
-		var gc []time.Duration
-		var globals []int64
+		var gc, gcCPU []time.Duration
+		var globals, heap []int64
 		for _, run := range all {
 			gc = append(gc, run[min(k+2, len(run))-1].GC)
+			gcCPU = append(gcCPU, run[min(k+2, len(run))-1].GCCPU)
 			globals = append(globals, int64(run[min(k+2, len(run))-1].Globals))
+			heap = append(heap, int64(run[min(k+2, len(run))-1].Heap))
 			// One load is noisy: take the loads around k (k-2..k+2).
 			for i := max(0, k-3); i < min(len(run), k+2); i++ {
 				o = append(o, run[i].Open)
@@ -664,7 +720,7 @@ func report(w *os.File, all [][]sample, at []int, buildTimes []time.Duration, n,
 			f = append(f, run[k-1].File)
 		}
 		opens = append(opens, medianDur(o))
-		fmt.Fprintf(w, "| %d | %.2f ms | %.1f MiB | %.1f MiB | %.2f ms | %.1f MiB |\n", k, ms(medianDur(o)), mib(medianInt(a)), mib(medianInt(f)), ms(medianDur(gc)), mib(medianInt(globals)))
+		fmt.Fprintf(w, "| %d | %.2f ms | %.1f MiB | %.1f MiB | %.2f ms | %.2f ms | %.1f MiB | %.2f MiB |\n", k, ms(medianDur(o)), mib(medianInt(a)), mib(medianInt(f)), ms(medianDur(gc)), ms(medianDur(gcCPU)), mib(medianInt(globals)), mib(medianInt(heap)))
 	}
 	if len(opens) >= 2 {
 		fmt.Fprintf(w, "\nplugin.Open at reload %d / reload %d: %.2fx", at[len(at)-1], at[0], float64(opens[len(opens)-1])/float64(opens[0]))
