@@ -73,6 +73,7 @@ type sample struct {
 	Globals uint64        `json:"globals,omitempty"`   // scannable globals (/gc/scan/globals:bytes), at report points
 	Heap    uint64        `json:"heap,omitempty"`      // live heap after the forced GC (/gc/heap/live:bytes), at report points
 	Pause   time.Duration `json:"pause_ns,omitempty"`  // stop-the-world pauses other than GC's during plugin.Open: the redirect pass
+	Walk    time.Duration `json:"walk_ns,omitempty"`   // runtime.Callers from walkDepth+1 frames of this version's code (see timeWalk), at report points
 }
 
 func main() {
@@ -412,7 +413,8 @@ func main() {}
 }
 
 // loopSource is every plugin's Loop: n calls of logic.Version from this
-// version's code, and the version the last one ran.
+// version's code, and the version the last one ran; and its Walk, which
+// calls f from depth+1 frames of this version's code.
 const loopSource = `//go:noinline
 func Loop(n int) int {
 	v := 0
@@ -420,6 +422,15 @@ func Loop(n int) int {
 		v = logic.Version()
 	}
 	return v
+}
+
+//go:noinline
+func Walk(depth int, f func()) {
+	if depth == 0 {
+		f()
+		return
+	}
+	Walk(depth-1, f)
 }`
 
 func writeModule(src, pluginMain string) error {
@@ -488,6 +499,9 @@ func host(list, cpuprofile, gcprofile, points string) error {
 		if gcAfter[len(out)+1] {
 			smp.GC, smp.GCCPU = forcedGC()
 			smp.Globals, smp.Heap = gcMetrics()
+			if smp.Walk, err = timeWalk(p); err != nil {
+				return fmt.Errorf("%s: %w", so, err)
+			}
 		}
 		out = append(out, smp)
 	}
@@ -667,6 +681,41 @@ const forcedGCs = 15
 // less. Every loaded plugin's data and bss are GC roots, including its
 // copies of package variables that the program binds to the first loaded
 // copy.
+// walkDepth is how deep in a version's code timeWalk walks the stack from.
+const walkDepth = 8
+
+// timeWalk times a stack walk through the frames of p's code, as a
+// request handled by the newest version has its frames there: the median
+// of 9 runs of 2,000 calls of runtime.Callers from walkDepth+1 frames of
+// p's Walk. Finding each frame's function means finding the module that
+// holds its code among every loaded version.
+func timeWalk(p *plugin.Plugin) (time.Duration, error) {
+	s, err := p.Lookup("Walk")
+	if err != nil {
+		return 0, err
+	}
+	walk, ok := s.(func(int, func()))
+	if !ok {
+		return 0, fmt.Errorf("Walk is a %T, want func(int, func())", s)
+	}
+	var pcs [64]uintptr
+	frames := 0
+	callers := func() { frames = runtime.Callers(1, pcs[:]) }
+	const calls = 2000
+	var d []time.Duration
+	for range 9 {
+		start := time.Now()
+		for range calls {
+			walk(walkDepth, callers)
+		}
+		d = append(d, time.Since(start)/calls)
+	}
+	if frames < walkDepth+1 {
+		return 0, fmt.Errorf("runtime.Callers saw %d frames from %d deep in Walk", frames, walkDepth+1)
+	}
+	return medianDur(d), nil
+}
+
 func forcedGC() (wall, cpu time.Duration) {
 	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
 	metrics.Read(s)
@@ -698,16 +747,17 @@ func medianInt(v []int64) int64 {
 }
 
 func report(w *os.File, all [][]sample, at []int, buildTimes []time.Duration, n, runs int, kind string) {
-	fmt.Fprintf(w, "%s, %s/%s, plugin %s, %d versions, %d runs; plugin.Open is the median of loads k-2..k+2 of every run, RSS the median across runs, forced GC the median of %d runtime.GC() after load k+2 (GC CPU: the collector's CPU time per collection, mean)\n\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, kind, n, runs, forcedGCs)
-	fmt.Fprintln(w, "| reload | plugin.Open | RSS anon | RSS file | forced GC | GC CPU | GC globals | live heap |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
-	var opens []time.Duration
+	fmt.Fprintf(w, "%s, %s/%s, plugin %s, %d versions, %d runs; plugin.Open is the median of loads k-2..k+2 of every run, RSS the median across runs, forced GC the median of %d runtime.GC() after load k+2 (GC CPU: the collector's CPU time per collection, mean), stack walk the median time of runtime.Callers from %d frames deep in version k+2's code, after that load\n\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, kind, n, runs, forcedGCs, walkDepth+1)
+	fmt.Fprintln(w, "| reload | plugin.Open | RSS anon | RSS file | forced GC | GC CPU | GC globals | live heap | stack walk |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	var opens, gcs, walks []time.Duration
 	for _, k := range at {
 		var o []time.Duration
 		var a, f []int64
-		var gc, gcCPU []time.Duration
+		var gc, gcCPU, walk []time.Duration
 		var globals, heap []int64
 		for _, run := range all {
+			walk = append(walk, run[min(k+2, len(run))-1].Walk)
 			gc = append(gc, run[min(k+2, len(run))-1].GC)
 			gcCPU = append(gcCPU, run[min(k+2, len(run))-1].GCCPU)
 			globals = append(globals, int64(run[min(k+2, len(run))-1].Globals))
@@ -720,7 +770,15 @@ func report(w *os.File, all [][]sample, at []int, buildTimes []time.Duration, n,
 			f = append(f, run[k-1].File)
 		}
 		opens = append(opens, medianDur(o))
-		fmt.Fprintf(w, "| %d | %.2f ms | %.1f MiB | %.1f MiB | %.2f ms | %.2f ms | %.1f MiB | %.2f MiB |\n", k, ms(medianDur(o)), mib(medianInt(a)), mib(medianInt(f)), ms(medianDur(gc)), ms(medianDur(gcCPU)), mib(medianInt(globals)), mib(medianInt(heap)))
+		gcs = append(gcs, medianDur(gc))
+		walks = append(walks, medianDur(walk))
+		fmt.Fprintf(w, "| %d | %.2f ms | %.1f MiB | %.1f MiB | %.2f ms | %.2f ms | %.1f MiB | %.2f MiB | %.2f µs |\n", k, ms(medianDur(o)), mib(medianInt(a)), mib(medianInt(f)), ms(medianDur(gc)), ms(medianDur(gcCPU)), mib(medianInt(globals)), mib(medianInt(heap)), float64(medianDur(walk))/float64(time.Microsecond))
+	}
+	for i, k := range at {
+		if k == 10 && i < len(at)-1 {
+			last := at[len(at)-1]
+			fmt.Fprintf(w, "\nforced GC at reload %d / reload 10: %.2fx; stack walk at reload %d / reload 10: %.2fx\n", last, float64(gcs[len(gcs)-1])/float64(gcs[i]), last, float64(walks[len(walks)-1])/float64(walks[i]))
+		}
 	}
 	if len(opens) >= 2 {
 		fmt.Fprintf(w, "\nplugin.Open at reload %d / reload %d: %.2fx", at[len(at)-1], at[0], float64(opens[len(opens)-1])/float64(opens[0]))
