@@ -675,12 +675,6 @@ func profileGC(file string, n int) error {
 // one is noisy; the median of many is not.
 const forcedGCs = 15
 
-// forcedGC returns the median wall time of forcedGCs forced collections,
-// and the collector's CPU time per collection (mark workers, assists and
-// pauses, from runtime/metrics), which the machine's other load disturbs
-// less. Every loaded plugin's data and bss are GC roots, including its
-// copies of package variables that the program binds to the first loaded
-// copy.
 // walkDepth is how deep in a version's code timeWalk walks the stack from.
 const walkDepth = 8
 
@@ -716,6 +710,12 @@ func timeWalk(p *plugin.Plugin) (time.Duration, error) {
 	return medianDur(d), nil
 }
 
+// forcedGC returns the median wall time of forcedGCs forced collections,
+// and the collector's CPU time per collection (mark workers, assists and
+// pauses, from runtime/metrics), which the machine's other load disturbs
+// less. Every loaded version's globals that hold pointers are roots, and
+// its object in package plugin is marked, so both grow with the versions
+// loaded.
 func forcedGC() (wall, cpu time.Duration) {
 	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
 	metrics.Read(s)
