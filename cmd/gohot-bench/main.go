@@ -33,6 +33,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"plugin"
+	"reflect"
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
@@ -68,12 +69,13 @@ type sample struct {
 	Open    time.Duration `json:"open_ns"`
 	Anon    int64         `json:"anon"` // bytes resident after the load
 	File    int64         `json:"file"`
-	GC      time.Duration `json:"gc_ns,omitempty"`     // a forced GC after this load (median of forcedGCs), at report points
-	GCCPU   time.Duration `json:"gc_cpu_ns,omitempty"` // CPU time the collector spent per forced GC (mean of forcedGCs), at report points
-	Globals uint64        `json:"globals,omitempty"`   // scannable globals (/gc/scan/globals:bytes), at report points
-	Heap    uint64        `json:"heap,omitempty"`      // live heap after the forced GC (/gc/heap/live:bytes), at report points
-	Pause   time.Duration `json:"pause_ns,omitempty"`  // stop-the-world pauses other than GC's during plugin.Open: the redirect pass
-	Walk    time.Duration `json:"walk_ns,omitempty"`   // runtime.Callers from walkDepth+1 frames of this version's code (see timeWalk), at report points
+	GC      time.Duration `json:"gc_ns,omitempty"`      // a forced GC after this load (median of forcedGCs), at report points
+	GCCPU   time.Duration `json:"gc_cpu_ns,omitempty"`  // CPU time the collector spent per forced GC (mean of forcedGCs), at report points
+	Globals uint64        `json:"globals,omitempty"`    // scannable globals (/gc/scan/globals:bytes), at report points
+	Heap    uint64        `json:"heap,omitempty"`       // live heap after the forced GC (/gc/heap/live:bytes), at report points
+	Pause   time.Duration `json:"pause_ns,omitempty"`   // stop-the-world pauses other than GC's during plugin.Open: the redirect pass
+	Walk    time.Duration `json:"walk_ns,omitempty"`    // runtime.Callers from walkDepth+1 frames of this version's code (see timeWalk), at report points
+	Reflect time.Duration `json:"reflect_ns,omitempty"` // reflect.ArrayOf of a type it has not built before (see timeNewType), at report points
 }
 
 func main() {
@@ -502,6 +504,7 @@ func host(list, cpuprofile, gcprofile, points string) error {
 			if smp.Walk, err = timeWalk(p); err != nil {
 				return fmt.Errorf("%s: %w", so, err)
 			}
+			smp.Reflect = timeNewType()
 		}
 		out = append(out, smp)
 	}
@@ -710,6 +713,32 @@ func timeWalk(p *plugin.Plugin) (time.Duration, error) {
 	return medianDur(d), nil
 }
 
+// arrayElem is the element type of the arrays timeNewType builds.
+type arrayElem struct{ A, B int }
+
+// newTypeLen is the length of the next array type timeNewType builds.
+var newTypeLen = 1
+
+// timeNewType times reflect building a type it has not built before, as
+// a JSON or template package does for each new type it meets: the median
+// of 9 runs of 200 reflect.ArrayOf calls, each of a length not asked for
+// before. Each looks the type up by its string among the types of every
+// loaded module (reflect's typesByString) before making it.
+func timeNewType() time.Duration {
+	elem := reflect.TypeOf(arrayElem{})
+	const calls = 200
+	var d []time.Duration
+	for range 9 {
+		start := time.Now()
+		for range calls {
+			reflect.ArrayOf(newTypeLen, elem)
+			newTypeLen++
+		}
+		d = append(d, time.Since(start)/calls)
+	}
+	return medianDur(d)
+}
+
 // forcedGC returns the median wall time of forcedGCs forced collections,
 // and the collector's CPU time per collection (mark workers, assists and
 // pauses, from runtime/metrics), which the machine's other load disturbs
@@ -747,17 +776,18 @@ func medianInt(v []int64) int64 {
 }
 
 func report(w *os.File, all [][]sample, at []int, buildTimes []time.Duration, n, runs int, kind string) {
-	fmt.Fprintf(w, "%s, %s/%s, plugin %s, %d versions, %d runs; plugin.Open is the median of loads k-2..k+2 of every run, RSS the median across runs, forced GC the median of %d runtime.GC() after load k+2 (GC CPU: the collector's CPU time per collection, mean), stack walk the median time of runtime.Callers from %d frames deep in version k+2's code, after that load\n\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, kind, n, runs, forcedGCs, walkDepth+1)
-	fmt.Fprintln(w, "| reload | plugin.Open | RSS anon | RSS file | forced GC | GC CPU | GC globals | live heap | stack walk |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
-	var opens, gcs, walks []time.Duration
+	fmt.Fprintf(w, "%s, %s/%s, plugin %s, %d versions, %d runs; plugin.Open is the median of loads k-2..k+2 of every run, RSS the median across runs, forced GC the median of %d runtime.GC() after load k+2 (GC CPU: the collector's CPU time per collection, mean), stack walk the median time of runtime.Callers from %d frames deep in version k+2's code, after that load, new reflect type the median time of reflect.ArrayOf of a type not built before\n\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, kind, n, runs, forcedGCs, walkDepth+1)
+	fmt.Fprintln(w, "| reload | plugin.Open | RSS anon | RSS file | forced GC | GC CPU | GC globals | live heap | stack walk | new reflect type |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
+	var opens, gcs, walks, newTypes []time.Duration
 	for _, k := range at {
 		var o []time.Duration
 		var a, f []int64
-		var gc, gcCPU, walk []time.Duration
+		var gc, gcCPU, walk, newType []time.Duration
 		var globals, heap []int64
 		for _, run := range all {
 			walk = append(walk, run[min(k+2, len(run))-1].Walk)
+			newType = append(newType, run[min(k+2, len(run))-1].Reflect)
 			gc = append(gc, run[min(k+2, len(run))-1].GC)
 			gcCPU = append(gcCPU, run[min(k+2, len(run))-1].GCCPU)
 			globals = append(globals, int64(run[min(k+2, len(run))-1].Globals))
@@ -772,12 +802,13 @@ func report(w *os.File, all [][]sample, at []int, buildTimes []time.Duration, n,
 		opens = append(opens, medianDur(o))
 		gcs = append(gcs, medianDur(gc))
 		walks = append(walks, medianDur(walk))
-		fmt.Fprintf(w, "| %d | %.2f ms | %.1f MiB | %.1f MiB | %.2f ms | %.2f ms | %.1f MiB | %.2f MiB | %.2f µs |\n", k, ms(medianDur(o)), mib(medianInt(a)), mib(medianInt(f)), ms(medianDur(gc)), ms(medianDur(gcCPU)), mib(medianInt(globals)), mib(medianInt(heap)), float64(medianDur(walk))/float64(time.Microsecond))
+		newTypes = append(newTypes, medianDur(newType))
+		fmt.Fprintf(w, "| %d | %.2f ms | %.1f MiB | %.1f MiB | %.2f ms | %.2f ms | %.1f MiB | %.2f MiB | %.2f µs | %.2f µs |\n", k, ms(medianDur(o)), mib(medianInt(a)), mib(medianInt(f)), ms(medianDur(gc)), ms(medianDur(gcCPU)), mib(medianInt(globals)), mib(medianInt(heap)), us(medianDur(walk)), us(medianDur(newType)))
 	}
 	for i, k := range at {
 		if k == 10 && i < len(at)-1 {
 			last := at[len(at)-1]
-			fmt.Fprintf(w, "\nforced GC at reload %d / reload 10: %.2fx; stack walk at reload %d / reload 10: %.2fx\n", last, float64(gcs[len(gcs)-1])/float64(gcs[i]), last, float64(walks[len(walks)-1])/float64(walks[i]))
+			fmt.Fprintf(w, "\nreload %d / reload 10: forced GC %.2fx; stack walk %.2fx; new reflect type %.2fx\n", last, float64(gcs[len(gcs)-1])/float64(gcs[i]), float64(walks[len(walks)-1])/float64(walks[i]), float64(newTypes[len(newTypes)-1])/float64(newTypes[i]))
 		}
 	}
 	if len(opens) >= 2 {
